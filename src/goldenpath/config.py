@@ -1,0 +1,101 @@
+"""Project settings from ``[tool.goldenpath]`` in ``pyproject.toml``; every key has a default."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from goldenpath.errors import Problem, UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    root: Path = Path()
+    """Project root: the folder holding ``pyproject.toml`` (or the working directory)."""
+    golden_paths: Path = Path("golden_paths")
+    """Folder of golden paths, relative to the root."""
+    repo_url: str = ""
+    """Repository URL for "report a problem" links, e.g. https://github.com/acme/platform-docs."""
+    site_url: str = ""
+    """Published site URL, used in failure messages to link the failing step."""
+    max_age_days: int = 90
+    """A passing run older than this makes a guide stale."""
+    review_age_days: int = 365
+    """A review older than this makes a guide stale."""
+    history: Path = Path(".goldenpath/history.sqlite")
+    """SQLite run history, relative to the root."""
+    kubernetes_version: str = "1.32"
+    """Kubernetes version that rendered manifests are validated against."""
+    sandbox: str = "local"
+    """Default sandbox: local, kubernetes or kwok."""
+    kubeconfig: str = ""
+    """Kubeconfig for the kubernetes sandbox (default: $KUBECONFIG or ~/.kube/config)."""
+    context: str = ""
+    """Kubeconfig context for the kubernetes sandbox (default: the current context)."""
+
+    def path(self, relative: Path) -> Path:
+        return relative if relative.is_absolute() else self.root / relative
+
+    @property
+    def golden_paths_dir(self) -> Path:
+        return self.path(self.golden_paths)
+
+    @property
+    def history_path(self) -> Path:
+        return self.path(self.history)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` holding a ``pyproject.toml``, else ``start``."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return start
+
+
+def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``pyproject.toml``; ``overrides`` (not None) win over the file."""
+    root = find_root(root)
+    table: dict[str, Any] = {}
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError([Problem(pyproject, None, "", f"invalid TOML: {exc}",
+                                     "fix the syntax of pyproject.toml")]) from exc
+        table = dict(data.get("tool", {}).get("goldenpath", {}))
+    fields = {f.name: f for f in dataclasses.fields(Settings) if f.name != "root"}
+    problems = []
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(fields)
+            problems.append(Problem(pyproject, None, f"tool.goldenpath.{key}", "unknown setting", hint))
+            continue
+        default = getattr(Settings(), name)
+        if isinstance(default, Path):
+            value = Path(value)
+        elif not isinstance(value, type(default)):
+            problems.append(Problem(pyproject, None, f"tool.goldenpath.{key}",
+                                    f"expected {type(default).__name__}, got {value!r}", ""))
+            continue
+        values[name] = value
+    if problems:
+        raise UserError(problems)
+    for name, value in overrides.items():
+        if value is not None:
+            values[name] = Path(value) if isinstance(getattr(Settings(), name), Path) else value
+    return Settings(root=root, **values)

@@ -1,0 +1,132 @@
+"""Offline validation of rendered Kubernetes manifests against the Kubernetes JSON Schemas.
+
+The schemas ship with the ``kubernetes-validate`` package; validators are built once per kind and
+reused, because loading the shared definitions dominates the cost of a single validation.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+import yaml
+from kubernetes_validate import utils as kv
+from referencing import Registry, Resource
+
+DEFAULT_KUBERNETES_VERSION = "1.32"
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    line: int
+    """Line in the rendered file."""
+    path: str
+    """Dotted path inside the manifest document, e.g. ``spec.replicas``."""
+    message: str
+    hint: str
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Composes documents so that each value's line can be looked up by its path."""
+
+
+def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[(*prefix, key.value)] = key.start_mark.line + 1
+            _node_lines(value, (*prefix, key.value), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _node_lines(item, (*prefix, index), out)
+
+
+def _schema_dir(version: str, strict: bool) -> str:
+    wanted = kv.major_minor(version.lstrip("v"))
+    known = [v for v in kv.all_versions() if _as_tuple(kv.major_minor(v)) <= _as_tuple(wanted)]
+    chosen = known[-1] if known else kv.all_versions()[0]
+    return f"v{chosen}-local" + ("-strict" if strict else "")
+
+
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@functools.lru_cache(maxsize=None)
+def _definitions(schema_dir: str) -> Registry:  # type: ignore[type-arg]
+    contents = kv.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir)
+    return Resource.from_contents(contents) @ Registry()  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema_dir: str, kind: str, api_version: str) -> jsonschema.Validator | None:
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    name = f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json"
+    try:
+        schema = kv.schema_contents(name, schema_dir)
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(schema) @ _definitions(schema_dir)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def validate_manifest_text(
+    text: str, version: str = DEFAULT_KUBERNETES_VERSION
+) -> list[ManifestProblem]:
+    """Every schema problem in a (possibly multi-document) YAML file of Kubernetes objects.
+
+    Documents without ``apiVersion`` and ``kind`` are not Kubernetes objects and are skipped.
+    """
+    problems: list[ManifestProblem] = []
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_LineLoader))
+        docs = list(yaml.load_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return [ManifestProblem(mark.line + 1 if mark else 1, "", f"invalid YAML: {exc.problem}",
+                                "fix the template so it renders valid YAML")]
+    schema_dir = _schema_dir(version, strict=True)
+    for node, doc in zip(nodes, docs):
+        if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
+            continue
+        lines: dict[tuple[Any, ...], int] = {}
+        _node_lines(node, (), lines)
+        validator = _validator(schema_dir, str(doc["kind"]), str(doc["apiVersion"]))
+        if validator is None:
+            problems.append(ManifestProblem(
+                lines[()], "kind",
+                f"unknown kind {doc['kind']} in {doc['apiVersion']} for Kubernetes {version}",
+                "check apiVersion and kind against `kubectl api-resources`"))
+            continue
+        for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path))):
+            path = tuple(error.path)
+            line = lines.get(path, lines[()])
+            dotted = ".".join(str(p) for p in path)
+            problems.append(ManifestProblem(line, dotted, _message(error), _hint(error)))
+    return problems
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)' was unexpected", error.message)
+        if extra:
+            return f"unknown field {', '.join(extra)}"
+    return error.message
+
+
+def _hint(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return "check the spelling against the Kubernetes API reference"
+    if error.validator == "required":
+        return "add the missing field"
+    if error.validator == "type":
+        return "fix the value's type (quote strings, unquote numbers)"
+    return "see the Kubernetes API reference for this field"
+
+
+def is_manifest_path(path: str) -> bool:
+    return path.endswith(MANIFEST_SUFFIXES)

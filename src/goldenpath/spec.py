@@ -1,0 +1,425 @@
+"""Load golden-path specs from YAML into the frozen model, collecting every problem.
+
+YAML is composed into nodes (which keep their line marks) and converted field by field, driven by
+the type hints of :mod:`goldenpath.model`, so the model is the only description of the format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from goldenpath import model
+from goldenpath.errors import Problem, UserError
+from goldenpath.model import Guide
+
+_MISSING = object()
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """A private SafeLoader; we only compose nodes with it and construct scalars."""
+
+
+_TYPE_NAMES = {
+    str: "text",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    datetime.date: "a date (YYYY-MM-DD)",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, datetime.date):
+        return f"a date ({value})"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+class _Converter:
+    """Converts composed YAML nodes to model objects, recording problems and line numbers."""
+
+    def __init__(self, file: Path, loader: _MarkedLoader) -> None:
+        self.file = file
+        self.loader = loader
+        self.problems: list[Problem] = []
+        self.lines: dict[str, int] = {}
+
+    def problem(self, node: yaml.Node | None, path: str, message: str, hint: str = "") -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(Problem(self.file, line, path, message, hint))
+
+    def convert(self, node: yaml.Node, hint: Any, path: str) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+
+        if dataclasses.is_dataclass(hint):
+            return self._dataclass(node, typing.cast(type, hint), path)
+        if origin in (typing.Union, types.UnionType):
+            return self._union(node, args, path)
+        if origin is Literal:
+            return self._literal(node, args, path)
+        if origin is tuple:
+            return self._sequence(node, args[0], path)
+        if origin in (Mapping, dict):
+            return self._mapping(node, args[1], path)
+        return self._scalar(node, hint, path)
+
+    def _union(self, node: yaml.Node, args: tuple[Any, ...], path: str) -> Any:
+        options = [a for a in args if a is not type(None)]
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            if type(None) in args:
+                return None
+        if len(options) == 1:
+            return self.convert(node, options[0], path)
+        # A union of scalars: accept the value if it has any of the listed types.
+        value = self._construct_scalar(node, path)
+        if value is _MISSING:
+            return None
+        for option in options:
+            if _scalar_fits(value, option):
+                return float(value) if option is float and not isinstance(value, float) else value
+        names = " or ".join(_TYPE_NAMES.get(o, str(o)) for o in options)
+        self.problem(node, path, f"expected {names}, got {_describe(value)}")
+        return None
+
+    def _literal(self, node: yaml.Node, allowed: tuple[Any, ...], path: str) -> Any:
+        value = self._construct_scalar(node, path)
+        if value is _MISSING:
+            return None
+        if value not in allowed:
+            choices = ", ".join(str(a) for a in allowed)
+            close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {choices}"
+            self.problem(node, path, f"'{value}' is not one of: {choices}", hint)
+            return None
+        return value
+
+    def _sequence(self, node: yaml.Node, item: Any, path: str) -> tuple[Any, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, path, f"expected a list, got {self._kind(node)}", "write it as a YAML list")
+            return ()
+        return tuple(self.convert(child, item, f"{path}[{i}]") for i, child in enumerate(node.value))
+
+    def _mapping(self, node: yaml.Node, value_hint: Any, path: str) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, path, f"expected a mapping, got {self._kind(node)}")
+            return {}
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _key(key_node)
+            result[key] = self.convert(value_node, value_hint, f"{path}.{key}")
+        return result
+
+    def _dataclass(self, node: yaml.Node, cls: type, path: str) -> Any:
+        where = path or "the document"
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, path, f"expected a mapping for {where}, got {self._kind(node)}")
+            return None
+        hints = typing.get_type_hints(cls)
+        fields = {
+            model.yaml_key(f.name): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")
+        }
+        values: dict[str, Any] = {}
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = _key(key_node)
+            child = f"{path}.{key}" if path else key
+            if key in seen:
+                self.problem(key_node, child, f"duplicate key '{key}'", "keep only one of them")
+                continue
+            seen.add(key)
+            spec_field = fields.get(key)
+            if spec_field is None:
+                close = difflib.get_close_matches(key, list(fields), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(fields)
+                self.problem(key_node, child, f"unknown key '{key}'", hint)
+                continue
+            value = self.convert(value_node, hints[spec_field.name], child)
+            self._check_constraints(value_node, spec_field, value, child)
+            values[spec_field.name] = value
+        for key, spec_field in fields.items():
+            required = (
+                spec_field.default is dataclasses.MISSING
+                and spec_field.default_factory is dataclasses.MISSING
+            )
+            if required and spec_field.name not in values:
+                child = f"{path}.{key}" if path else key
+                self.problem(
+                    node, child, f"missing required key '{key}'", f"add '{key}:' to {where}"
+                )
+        try:
+            return cls(**values)
+        except TypeError:
+            return None  # required fields missing: already reported
+
+    def _check_constraints(
+        self, node: yaml.Node, spec_field: dataclasses.Field[Any], value: Any, path: str
+    ) -> None:
+        pattern = spec_field.metadata.get("pattern")
+        if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
+            self.problem(node, path, f"'{value}' does not match {pattern}", _pattern_hint(pattern))
+        min_items = spec_field.metadata.get("min_items")
+        if min_items and isinstance(value, tuple) and len(value) < min_items:
+            self.problem(node, path, f"needs at least {min_items} item(s)", "add one")
+
+    def _scalar(self, node: yaml.Node, hint: Any, path: str) -> Any:
+        value = self._construct_scalar(node, path)
+        if value is _MISSING:
+            return None
+        if hint is Any:
+            return value
+        if _scalar_fits(value, hint):
+            return float(value) if hint is float else value
+        expected = _TYPE_NAMES.get(hint, getattr(hint, "__name__", str(hint)))
+        fix = "put it in quotes" if hint is str else f"write {expected}"
+        self.problem(node, path, f"expected {expected}, got {_describe(value)}", fix)
+        return None
+
+    def _construct_scalar(self, node: yaml.Node, path: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, path, f"expected a single value, got {self._kind(node)}")
+            return _MISSING
+        try:
+            return self.loader.construct_object(node)
+        except (yaml.YAMLError, ValueError) as exc:
+            self.problem(node, path, f"cannot read value: {exc}")
+            return _MISSING
+
+    @staticmethod
+    def _kind(node: yaml.Node) -> str:
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        return f"'{node.value}'" if node.value else "nothing"
+
+
+def _key(node: yaml.Node) -> str:
+    # The raw text, so YAML 1.1 never turns keys such as `on` or `yes` into booleans.
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else "<complex key>"
+
+
+def _scalar_fits(value: Any, hint: Any) -> bool:
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is datetime.date:
+        return isinstance(value, datetime.date)
+    if hint is str:
+        return isinstance(value, str)
+    return False
+
+
+def _pattern_hint(pattern: str) -> str:
+    if pattern == model.ID_PATTERN:
+        return "use lowercase letters, digits and dashes"
+    if pattern == model.NAME_PATTERN:
+        return "use letters, digits and underscores, not starting with a digit"
+    return f"make it match {pattern}"
+
+
+def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list[Problem]]:
+    """Read one spec file into a :class:`Guide`, returning every problem found on the way."""
+    try:
+        text = file.read_text(encoding="utf-8") if text is None else text
+    except OSError as exc:
+        return None, [Problem(file, None, "", f"cannot read the spec: {exc.strerror}")]
+    loader = _MarkedLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            message = f"invalid YAML: {exc.problem or exc.context}"
+            return None, [Problem(file, line, "", message, "fix the YAML syntax at that line")]
+        except yaml.YAMLError as exc:
+            return None, [Problem(file, None, "", f"invalid YAML: {exc}")]
+        if root is None:
+            return None, [Problem(file, 1, "", "the spec is empty", "start from an existing guide")]
+        converter = _Converter(file, loader)
+        guide = converter.convert(root, Guide, "")
+        problems = converter.problems
+        if guide is None or problems:
+            return None, problems
+        steps = tuple(
+            dataclasses.replace(s, line=converter.lines.get(f"spec.steps[{i}]", 0))
+            for i, s in enumerate(guide.spec.steps)
+        )
+        cleanup = tuple(
+            dataclasses.replace(s, line=converter.lines.get(f"spec.cleanup[{i}]", 0))
+            for i, s in enumerate(guide.spec.cleanup)
+        )
+        guide = dataclasses.replace(
+            guide,
+            spec=dataclasses.replace(guide.spec, steps=steps, cleanup=cleanup),
+            source=file,
+            lines=converter.lines,
+        )
+        return guide, _check_guide(guide)
+    finally:
+        loader.dispose()
+
+
+def _check_guide(guide: Guide) -> list[Problem]:
+    """Rules that span fields: one action per step, unique ids, references that resolve."""
+    problems: list[Problem] = []
+
+    def add(path: str, message: str, hint: str = "") -> None:
+        problems.append(Problem(guide.source, guide.line_of(path), path, message, hint))
+
+    folder = guide.source.parent.name
+    if guide.id != folder:
+        add("metadata.id", f"id '{guide.id}' differs from the folder name '{folder}'",
+            f"rename the folder or set id: {folder}")
+
+    seen_params: set[str] = set()
+    for i, param in enumerate(guide.spec.parameters):
+        path = f"spec.parameters[{i}]"
+        if param.name in seen_params:
+            add(f"{path}.name", f"duplicate parameter '{param.name}'", "give each a unique name")
+        seen_params.add(param.name)
+        from goldenpath.params import check_default  # local: params imports model only
+
+        for message, hint in check_default(param):
+            add(f"{path}.default", message, hint)
+
+    seen_steps: dict[str, str] = {}
+    for section in ("steps", "cleanup"):
+        for i, step in enumerate(getattr(guide.spec, section)):
+            path = f"spec.{section}[{i}]"
+            if step.id in seen_steps:
+                add(f"{path}.id", f"duplicate step id '{step.id}' (also {seen_steps[step.id]})",
+                    "give each step a unique id")
+            else:
+                seen_steps[step.id] = path
+            actions = [name for name in ("run", "file", "http", "variants")
+                       if getattr(step, name) not in (None, ())]
+            if len(actions) != 1:
+                found = ", ".join(actions) or "none"
+                add(path, f"a step needs exactly one action of run, file, http, variants; found {found}",
+                    "split it into several steps" if actions else "add 'run:' with a command")
+            if step.background and step.run is None:
+                add(f"{path}.background", "only a 'run' step can run in the background",
+                    "add 'run:' or remove 'background'")
+            if step.ready is not None and not step.background:
+                add(f"{path}.ready", "'ready' only applies to background steps",
+                    "add 'background: true'")
+            if step.ready is not None:
+                set_keys = [k for k in ("port", "http", "log") if getattr(step.ready, k) is not None]
+                if len(set_keys) != 1:
+                    add(f"{path}.ready", "set exactly one of port, http, log", "keep one condition")
+            if step.file is not None:
+                template = guide.templates_dir / step.file.template
+                if not template.is_file():
+                    add(f"{path}.file.template", f"template '{step.file.template}' not found in "
+                        f"{guide.templates_dir}", "create it or fix the name")
+            for pattern_index, pattern in enumerate(step.expect.matches):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    add(f"{path}.expect.matches[{pattern_index}]",
+                        f"invalid regular expression: {exc}", "escape special characters")
+            if step.run is not None and re.match(r"^\s*\$ ", step.run):
+                add(f"{path}.run", "command starts with a '$ ' prompt",
+                    "remove the prompt so the copy button copies a runnable command")
+            if step.timeout <= 0:
+                add(f"{path}.timeout", "timeout must be positive", "use seconds, e.g. 60")
+
+    for i, entry in enumerate(guide.spec.troubleshooting):
+        if entry.step is not None and entry.step not in seen_steps:
+            close = difflib.get_close_matches(entry.step, list(seen_steps), n=1)
+            add(f"spec.troubleshooting[{i}].step", f"no step with id '{entry.step}'",
+                f"did you mean '{close[0]}'?" if close else "use the id of a step of this guide")
+
+    for i, nxt in enumerate(guide.spec.next_steps):
+        if (nxt.guide is None) == (nxt.url is None):
+            add(f"spec.nextSteps[{i}]", "set exactly one of 'guide' or 'url'", "")
+
+    stand_in_names: set[str] = set()
+    for i, stand_in in enumerate(guide.spec.stand_ins):
+        if stand_in.deployment in stand_in_names:
+            add(f"spec.standIns[{i}].deployment", f"duplicate stand-in for '{stand_in.deployment}'")
+        stand_in_names.add(stand_in.deployment)
+    return problems
+
+
+def find_specs(root: Path) -> list[Path]:
+    """Every spec file under a golden-paths directory, in a stable order."""
+    if not root.is_dir():
+        raise UserError(
+            [Problem(root, None, "", "golden-paths directory not found",
+                     "pass --golden-paths DIR or set golden_paths in [tool.goldenpath]")]
+        )
+    return sorted(root.glob(f"*/{model.SPEC_FILE}"))
+
+
+def collect_guides(root: Path) -> tuple[list[Guide], list[Problem]]:
+    """Every guide under ``root`` that loads, and the problems of those that do not."""
+    guides: list[Guide] = []
+    problems: list[Problem] = []
+    for file in find_specs(root):
+        guide, found = parse_guide(file)
+        problems.extend(found)
+        if guide is not None and not found:
+            guides.append(guide)
+    problems.extend(check_links(guides))
+    return guides, problems
+
+
+def load_guides(root: Path, only: Iterable[str] = ()) -> list[Guide]:
+    """Load and validate every guide under ``root``; raise :class:`UserError` with all problems.
+
+    With ``only``, every guide is still validated (links span guides) but only those are returned.
+    """
+    guides, problems = collect_guides(root)
+    wanted = list(only)
+    known = {g.id for g in guides}
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "run 'goldenpath status' to list guides"
+            problems.append(Problem(root, None, "", f"no guide named '{name}'", hint))
+    if problems:
+        raise UserError(problems)
+    if wanted:
+        guides = [g for g in guides if g.id in wanted]
+    return guides
+
+
+def check_links(guides: list[Guide]) -> list[Problem]:
+    """Next steps must point at guides that exist."""
+    known = {g.id for g in guides}
+    problems = []
+    for guide in guides:
+        for i, nxt in enumerate(guide.spec.next_steps):
+            if nxt.guide is not None and nxt.guide not in known:
+                path = f"spec.nextSteps[{i}].guide"
+                close = difflib.get_close_matches(nxt.guide, sorted(known), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "link an existing guide or use 'url'"
+                problems.append(Problem(guide.source, guide.line_of(path), path,
+                                        f"no guide with id '{nxt.guide}'", hint))
+    return problems
