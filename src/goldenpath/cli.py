@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from goldenpath import commands
+from goldenpath import __version__, commands
 from goldenpath.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, GoldenPathError, UserError
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Golden-path guides generated from templates and verified by running them.",
         epilog="Exit codes: 0 ok, 1 a guide is broken, 2 bad input, 3 sandbox failure.",
     )
+    parser.add_argument("--version", action="version", version=f"goldenpath {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lint = sub.add_parser("lint", help="validate specs, templates and manifests without running")
