@@ -65,8 +65,9 @@ class Status:
         }
 
 
-def _days(delta: datetime.timedelta) -> int:
-    return max(0, delta.days)
+def _days_between(earlier: datetime.datetime, later: datetime.datetime) -> int:
+    """Calendar days, as a reader counts them: yesterday evening is "1 day ago"."""
+    return max(0, (later.date() - earlier.astimezone(later.tzinfo).date()).days)
 
 
 def evaluate(
@@ -88,7 +89,7 @@ def evaluate(
 
     last = conclusive[0]
     last_pass = next((r for r in conclusive if r.outcome == "passed"), None)
-    age = _days(now - last_pass.finished) if last_pass else None
+    age = _days_between(last_pass.finished, now) if last_pass else None
     if last.outcome != "passed":
         since = last.finished
         for run in conclusive:
@@ -110,7 +111,7 @@ def evaluate(
         return Status(guide.id, "stale", reason, last, last_pass, None, last_error, age)
     review = guide.metadata.review
     if review is not None:
-        review_days = _days(now.date() - review.date)
+        review_days = max(0, (now.date() - review.date).days)
         if review_days > review_age:
             reason = f"last reviewed {review_days} days ago (limit {review_age})"
             return Status(guide.id, "stale", reason, last, last_pass, None, last_error, age)
