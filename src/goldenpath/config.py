@@ -97,5 +97,7 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
         raise UserError(problems)
     for name, value in overrides.items():
         if value is not None:
-            values[name] = Path(value) if isinstance(getattr(Settings(), name), Path) else value
+            # A path given on the command line is relative to where the command runs.
+            is_path = isinstance(getattr(Settings(), name), Path)
+            values[name] = Path(value).resolve() if is_path else value
     return Settings(root=root, **values)

@@ -30,21 +30,46 @@ class ManifestProblem:
     hint: str
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser keeps the same line marks and is many times faster than the pure-Python one.
+_SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def pure_python_yaml_error(text: str, *, all_documents: bool = False) -> yaml.MarkedYAMLError | None:
+    """The pure-Python parser's error for text that libyaml rejected; its wording is clearer."""
+    loader = yaml.SafeLoader(text)
+    try:
+        if all_documents:
+            while loader.check_node():
+                loader.get_node()
+        else:
+            loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        return exc
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
+class _LineLoader(_SafeLoaderBase):  # type: ignore[valid-type,misc]
     """Composes documents so that each value's line can be looked up by its path."""
 
 
 def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[prefix] = node.start_mark.line + 1
+    # A value keeps the line of its key: a block mapping or list starts on the line below it.
+    out.setdefault(prefix, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            out[(*prefix, key.value)] = key.start_mark.line + 1
-            _node_lines(value, (*prefix, key.value), out)
+            path = (*prefix, key.value)
+            out[path] = key.start_mark.line + 1
+            _node_lines(value, path, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _node_lines(item, (*prefix, index), out)
 
 
+@functools.lru_cache(maxsize=None)  # listing the bundled versions costs ~2 ms a call
 def _schema_dir(version: str, strict: bool) -> str:
     wanted = kv.major_minor(version.lstrip("v"))
     known = [v for v in kv.all_versions() if _as_tuple(kv.major_minor(v)) <= _as_tuple(wanted)]
@@ -56,13 +81,13 @@ def _as_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _definitions(schema_dir: str) -> Registry:  # type: ignore[type-arg]
     contents = kv.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir)
     return Resource.from_contents(contents) @ Registry()  # type: ignore[no-any-return]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(schema_dir: str, kind: str, api_version: str) -> jsonschema.Validator | None:
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     name = f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json"
@@ -84,8 +109,9 @@ def validate_manifest_text(
     problems: list[ManifestProblem] = []
     try:
         nodes = list(yaml.compose_all(text, Loader=_LineLoader))
-        docs = list(yaml.load_all(text, Loader=yaml.SafeLoader))
+        docs = list(yaml.load_all(text, Loader=_SafeLoaderBase))
     except yaml.MarkedYAMLError as exc:
+        exc = pure_python_yaml_error(text, all_documents=True) or exc
         mark = exc.problem_mark or exc.context_mark
         return [ManifestProblem(mark.line + 1 if mark else 1, "", f"invalid YAML: {exc.problem}",
                                 "fix the template so it renders valid YAML")]
@@ -98,24 +124,38 @@ def validate_manifest_text(
         validator = _validator(schema_dir, str(doc["kind"]), str(doc["apiVersion"]))
         if validator is None:
             problems.append(ManifestProblem(
-                lines[()], "kind",
+                lines.get(("kind",), lines[()]), "kind",
                 f"unknown kind {doc['kind']} in {doc['apiVersion']} for Kubernetes {version}",
                 "check apiVersion and kind against `kubectl api-resources`"))
             continue
         for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path))):
             path = tuple(error.path)
-            line = lines.get(path, lines[()])
-            dotted = ".".join(str(p) for p in path)
-            problems.append(ManifestProblem(line, dotted, _message(error), _hint(error)))
+            extra = _unexpected(error)
+            # An unknown field is reported at its own key, not at the object that holds it.
+            for where in [(*path, key) for key in extra] or [path]:
+                message = f"unknown field {where[-1]}" if extra else error.message
+                problems.append(ManifestProblem(lines.get(where, lines[()]), _dotted(where),
+                                                message, _hint(error)))
     return problems
 
 
-def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        extra = re.findall(r"'([^']+)' was unexpected", error.message)
-        if extra:
-            return f"unknown field {', '.join(extra)}"
-    return error.message
+def _dotted(path: tuple[Any, ...]) -> str:
+    """``("spec", "containers", 0, "image")`` -> ``spec.containers[0].image``, as in spec paths."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _unexpected(error: jsonschema.ValidationError) -> list[str]:
+    if error.validator != "additionalProperties":
+        return []
+    # jsonschema says "... ('a' was unexpected)" or "... ('a', 'b' were unexpected)".
+    tail = error.message.rpartition("(")[2]
+    return re.findall(r"'([^']+)'", tail) if "unexpected" in tail else []
 
 
 def _hint(error: jsonschema.ValidationError) -> str:

@@ -128,6 +128,8 @@ def run_values(
     missing: list[Problem] = []
     for param in guide.spec.parameters:
         if overrides and param.name in overrides:
+            if param.secret:  # a secret given on the command line is still masked
+                secrets[param.name] = str(overrides[param.name])
             continue
         if param.type == "port":
             values[param.name] = free_port()

@@ -7,8 +7,9 @@ the command the check runs (principle 1).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,19 @@ def jinja_env(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
+        finalize=_refuse_callables,
     )
+
+
+def _refuse_callables(value: Any) -> Any:
+    # An undeclared name can still resolve to a Jinja2 global: `{{ namespace }}` would print
+    # "<class 'jinja2.utils.Namespace'>" into a command instead of failing like a typo should.
+    if callable(value) and not isinstance(value, jinja2.Undefined):
+        raise jinja2.TemplateRuntimeError(
+            f"cannot print {value!r}: it is a Jinja2 built-in (namespace, range, dict, cycler, "
+            "joiner, lipsum) or a macro, not a value; declare a parameter if you meant one"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -109,14 +122,45 @@ class RenderedGuide:
         return tuple(s.file for s in self.steps if s.file is not None)
 
     def content_hash(self) -> str:
-        """A hash of everything the guide renders to; a change makes a passed guide stale."""
-        digest = hashlib.sha256()
-        digest.update(self.guide.source.read_bytes())
-        for rendered in (*self.steps, *self.cleanup):
-            digest.update(json.dumps([rendered.id, rendered.commands, rendered.explain]).encode())
-            if rendered.file is not None:
-                digest.update(rendered.file.content.encode())
-        return digest.hexdigest()[:16]
+        """The guide's content hash (see :func:`content_hash`); the same for every run's values."""
+        return content_hash(self.guide)
+
+
+def content_hash(guide: Guide) -> str:
+    """A hash of the spec and every template: a change makes a passed guide stale.
+
+    It covers the source, not the rendering with one run's values (free ports differ per run),
+    and parameter defaults are part of the spec.
+    """
+    digest = hashlib.sha256()
+    digest.update(guide.source.read_bytes())
+    if guide.templates_dir.is_dir():
+        for path in sorted(p for p in guide.templates_dir.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(guide.templates_dir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+_VARIABLE = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*) *\}\}")
+
+
+def _substitute(source: str, values: Mapping[str, Any]) -> str | None:
+    """Render a string made only of text and ``{{ name }}`` of known names, without Jinja.
+
+    Compiling a Jinja template per spec string dominated site builds; most strings only name a
+    parameter. The result equals Jinja's (``str()`` of the value, autoescape off). Anything else
+    (filters, tags, comments, unknown names) returns None so Jinja renders it and reports errors.
+    """
+    parts = _VARIABLE.split(source)
+    for index in range(1, len(parts), 2):
+        if parts[index] not in values:
+            return None
+    text_parts = parts[::2]
+    if any(marker in text for text in text_parts for marker in ("{{", "{%", "{#")):
+        return None
+    for index in range(1, len(parts), 2):
+        parts[index] = str(values[parts[index]])
+    return "".join(parts)
 
 
 class _Renderer:
@@ -131,12 +175,16 @@ class _Renderer:
         """Render a string from the spec; on error, record a problem at the field's line."""
         if "{" not in source:
             return source
+        simple = _substitute(source, self.values)
+        if simple is not None:
+            return simple
         try:
             return self.env.from_string(source).render(self.values)
         except jinja2.TemplateSyntaxError as exc:
             self._add(path, f"template syntax error: {exc.message}", "check the {{ }} and {% %} tags")
         except jinja2.UndefinedError as exc:
-            self._add(path, f"undefined template variable: {exc.message}", self._undefined_hint())
+            self._add(path, f"undefined template variable: {exc.message}",
+                      self._undefined_hint(exc))
         except jinja2.TemplateError as exc:
             self._add(path, f"template error: {exc}", "fix the template expression")
         return source
@@ -144,9 +192,13 @@ class _Renderer:
     def _add(self, path: str, message: str, hint: str) -> None:
         self.problems.append(Problem(self.guide.source, self.guide.line_of(path), path, message, hint))
 
-    def _undefined_hint(self) -> str:
-        names = ", ".join(p.name for p in self.guide.spec.parameters) or "none"
-        return f"declare it under spec.parameters or fix the name (parameters: {names})"
+    def _undefined_hint(self, exc: jinja2.UndefinedError) -> str:
+        known = [p.name for p in self.guide.spec.parameters]
+        name = re.match(r"'([^']+)' is undefined", exc.message or "")
+        close = difflib.get_close_matches(name[1], known, n=1) if name else []
+        if close:
+            return f"did you mean '{close[0]}'?"
+        return f"declare it under spec.parameters; parameters: {', '.join(known) or 'none'}"
 
     def template_file(self, name: str, path: str) -> str | None:
         template_path = self.guide.templates_dir / name
@@ -162,7 +214,7 @@ class _Renderer:
             line = _template_line(exc.__traceback__, template_path)
             self.problems.append(Problem(template_path, line, "",
                                          f"undefined template variable: {exc.message}",
-                                         self._undefined_hint()))
+                                         self._undefined_hint(exc)))
         except jinja2.TemplateError as exc:
             line = _template_line(exc.__traceback__, template_path)
             self.problems.append(Problem(template_path, line, "", f"template error: {exc}",
@@ -224,14 +276,37 @@ class _Renderer:
         template_path = self.guide.templates_dir / step.file.template
         is_manifest = manifests.is_manifest_path(target) and "apiVersion" in content
         if is_manifest:
+            source = template_path.read_text(encoding="utf-8")
             for problem in manifests.validate_manifest_text(content, self.kubernetes_version):
-                where = f"rendered {target}" + (f" at {problem.path}" if problem.path else "")
-                self.problems.append(Problem(template_path, problem.line, "",
+                where = f"rendered {target} line {problem.line}" + (
+                    f" at {problem.path}" if problem.path else "")
+                line = _source_line(source, content, problem.line)
+                self.problems.append(Problem(template_path, line, "",
                                              f"invalid Kubernetes manifest ({where}): {problem.message}",
                                              problem.hint))
         suffix = Path(target).suffix
         language = step.file.language or _FILE_LANGUAGES.get(Path(target).name) or _LANGUAGES.get(suffix, "text")
         return RenderedFile(target, content, language, template_path, is_manifest)
+
+
+def _source_line(template: str, rendered: str, line: int) -> int:
+    """The template line that most likely produced a rendered line.
+
+    Jinja2 keeps no map from output lines to template lines, and loops or ``{%- %}`` tags shift
+    them. A template line whose literal text before its first tag starts the rendered line (a
+    YAML key is rarely templated) is taken, the closest one if several match.
+    """
+    template_lines = template.splitlines()
+    rendered_lines = rendered.splitlines()
+    if not 0 < line <= len(rendered_lines) or len(template_lines) == len(rendered_lines):
+        return line
+    text = rendered_lines[line - 1]
+    candidates = []
+    for number, source in enumerate(template_lines, start=1):
+        literal = re.split(r"\{[{%#]", source, maxsplit=1)[0]
+        if literal.strip() and text.startswith(literal):
+            candidates.append(number)
+    return min(candidates, key=lambda n: abs(n - line)) if candidates else line
 
 
 def _template_line(tb: TracebackType | None, template_path: Path) -> int | None:

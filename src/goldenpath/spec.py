@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import functools
 import re
 import types
 import typing
@@ -20,13 +21,24 @@ import yaml
 
 from goldenpath import model
 from goldenpath.errors import Problem, UserError
+from goldenpath.manifests import pure_python_yaml_error
 from goldenpath.model import Guide
 
 _MISSING = object()
 
 
-class _MarkedLoader(yaml.SafeLoader):
+# libyaml's parser keeps the same line marks and is many times faster than the pure-Python one.
+_SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _MarkedLoader(_SafeLoaderBase):  # type: ignore[valid-type,misc]
     """A private SafeLoader; we only compose nodes with it and construct scalars."""
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """Type hints of a model class; evaluating them is costly and they never change."""
+    return typing.get_type_hints(cls)
 
 
 _TYPE_NAMES = {
@@ -135,7 +147,7 @@ class _Converter:
         if not isinstance(node, yaml.MappingNode):
             self.problem(node, path, f"expected a mapping for {where}, got {self._kind(node)}")
             return None
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         fields = {
             model.yaml_key(f.name): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")
         }
@@ -252,9 +264,15 @@ def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list
         try:
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
+            exc = pure_python_yaml_error(text) or exc
             mark = exc.problem_mark or exc.context_mark
+            if exc.context_mark and "end of stream" in (exc.problem or ""):
+                # An unclosed quote or bracket runs to the end of the file: point at its start.
+                mark = exc.context_mark
             line = mark.line + 1 if mark else None
             message = f"invalid YAML: {exc.problem or exc.context}"
+            if exc.problem and exc.context and exc.context_mark:
+                message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
             return None, [Problem(file, line, "", message, "fix the YAML syntax at that line")]
         except yaml.YAMLError as exc:
             return None, [Problem(file, None, "", f"invalid YAML: {exc}")]
