@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a parameter value; repeat for several")
     _add_golden_paths(new)
 
+    check = sub.add_parser("check", help="run guides end to end in a sandbox")
+    check.add_argument("guides", metavar="GUIDE", nargs="*", help="guide ids (default: all)")
+    check.add_argument("--sandbox", choices=["local", "kubernetes", "kwok"],
+                       help="where to run (default: local, or [tool.goldenpath] sandbox)")
+    check.add_argument("--junit", metavar="FILE", type=Path, help="write a JUnit XML report")
+    check.add_argument("--jobs", "-j", metavar="N", type=int, default=1,
+                       help="run N guides in parallel (default: 1)")
+    _add_golden_paths(check)
+
     schema = sub.add_parser("schema", help="print the JSON Schema of the spec format")
     schema.add_argument("--output", "-o", type=Path, help="write to a file instead of stdout")
     return parser
@@ -54,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.lint(args.golden_paths)
         if args.command == "new":
             return commands.new(args.template, args.dest, args.assignments, args.golden_paths)
+        if args.command == "check":
+            if args.jobs < 1:
+                parser.error("--jobs must be at least 1")
+            return commands.check(args.guides, args.sandbox, args.golden_paths, args.junit,
+                                  jobs=args.jobs)
         if args.command == "schema":
             return commands.schema(args.output)
         parser.error(f"unknown command {args.command}")

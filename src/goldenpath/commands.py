@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from goldenpath import config, params, render, spec
-from goldenpath.errors import UserError
+from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, UserError
 
 
 def lint(golden_paths: Path | None = None) -> int:
@@ -46,3 +52,208 @@ def schema(output: Path | None = None) -> int:
     else:
         output.write_text(text, encoding="utf-8")
     return 0
+
+
+def check(
+    names: Sequence[str] = (),
+    sandbox_name: str | None = None,
+    golden_paths: Path | None = None,
+    junit: Path | None = None,
+    console: Any = None,
+    jobs: int = 1,
+) -> int:
+    """Run guides end to end in a sandbox with a live display; return the exit code.
+
+    With ``jobs`` above 1, guides run in parallel threads (each in its own sandbox session).
+
+    0 every guide passed, 1 a guide is broken, 3 a sandbox error (and none broken). Bad specs,
+    parameters or a missing secret raise :class:`UserError` (exit 2) before anything runs.
+    """
+    from rich.console import Console
+
+    from goldenpath import results as results_mod
+    from goldenpath import runner, sandbox
+
+    settings = config.load_settings(golden_paths=golden_paths, sandbox=sandbox_name)
+    guides = spec.load_guides(settings.golden_paths_dir, only=names)
+    rendered, problems = [], []
+    for guide in guides:
+        try:
+            rendered.append(runner.prepare(guide, settings.kubernetes_version))
+        except UserError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise UserError(problems)
+    box = sandbox.get_sandbox(settings.sandbox, settings)
+    console = console or Console(highlight=False)
+    display = _CheckDisplay(console, len(rendered), parallel=jobs > 1)
+    done: list[results_mod.GuideResult] = []
+    try:
+        with _sigterm_as_interrupt(), display:
+            if jobs > 1:
+                done.extend(_run_parallel(rendered, box, display, jobs))
+            else:
+                for item in rendered:
+                    done.append(runner.run_guide(item, box, on_event=display.event))
+    finally:
+        if junit is not None:
+            results_mod.write_junit(done, {g.id: g for g in guides}, junit, settings.site_url)
+    by_id = {g.id: g for g in guides}
+    display.summary(done)
+    for result in done:
+        if result.outcome != "passed":
+            console.print()
+            console.print(results_mod.describe_failure(result, by_id[result.guide_id],
+                                                       settings.site_url), markup=False)
+    if any(r.broken for r in done):
+        return EXIT_BROKEN
+    if any(r.outcome == "error" for r in done):
+        return EXIT_INFRA
+    return EXIT_OK
+
+
+def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
+                  jobs: int) -> list[Any]:
+    """Run guides in ``jobs`` threads; on Ctrl-C cancel them all, let cleanup finish, re-raise."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from goldenpath import runner
+
+    cancel = threading.Event()
+    lock = threading.Lock()
+
+    def on_event(event: Any) -> None:
+        with lock:
+            display.event(event)
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="goldenpath")
+    futures = [pool.submit(runner.run_guide, item, box, on_event=on_event, cancel=cancel)
+               for item in rendered]
+    try:
+        wait(futures)
+    except KeyboardInterrupt:
+        cancel.set()
+        for future in futures:
+            future.cancel()
+        while True:
+            try:
+                wait(futures)
+                break
+            except KeyboardInterrupt:  # cleanup is bounded by its steps' timeouts; let it end
+                continue
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    return [future.result() for future in futures]
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a cancelled CI job) like Ctrl-C, so cleanup runs and nothing is left."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_SYMBOLS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "timeout": "[red]⏱[/]",
+            "error": "[yellow]![/]", "skipped": "[dim]○[/]"}
+_WORDS = {"passed": "[green]passed[/]", "failed": "[red]FAILED[/]",
+          "timeout": "[red]TIMED OUT[/]", "error": "[yellow]ERROR (sandbox)[/]"}
+
+
+class _CheckDisplay:
+    """Live progress of ``goldenpath check``: each guide and its steps as they run.
+
+    Finished steps are printed as lines (on a terminal above a live line showing the running
+    step and its elapsed time), so CI logs and terminals show the same record.
+    """
+
+    def __init__(self, console: Any, total: int, parallel: bool = False) -> None:
+        self.console = console
+        self.total = total
+        self.parallel = parallel
+        self.index = 0
+        self.current = ""
+        self.started = 0.0
+        self.live: Any = None
+
+    def __enter__(self) -> _CheckDisplay:
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(console=self.console, refresh_per_second=8, transient=True,
+                             get_renderable=self._render)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def _render(self) -> Any:
+        from rich.spinner import Spinner
+
+        if not self.current:
+            return ""
+        elapsed = time.monotonic() - self.started
+        return Spinner("dots", text=f"{self.current} [dim]{elapsed:.0f}s[/]", style="cyan")
+
+    def event(self, event: Any) -> None:
+        from rich.markup import escape
+
+        if event.kind == "guide-started":
+            self.index += 1
+            self.console.print(f"[bold]{escape(event.guide_id)}[/] "
+                               f"[dim]({self.index}/{self.total})[/]")
+        elif event.kind == "step-started":
+            self.current = escape(_step_name(event))
+            self.started = time.monotonic()
+        elif event.kind == "step-finished":
+            result = event.result
+            self.current = ""
+            prefix = f"[dim]{escape(event.guide_id)}[/] " if self.parallel else ""
+            line = f"  {prefix}{_SYMBOLS[result.outcome]} {escape(_step_name(event))} " \
+                   f"[dim]{result.duration:.1f}s[/]"
+            if result.outcome != "passed" and result.message:
+                line += f" [dim]— {escape(result.message)}[/]"
+            self.console.print(line, soft_wrap=True)
+        elif event.kind == "guide-finished":
+            result = event.guide_result
+            prefix = f"{escape(event.guide_id)} " if self.parallel else ""
+            self.console.print(f"  {prefix}{_WORDS[result.outcome]} "
+                               f"[dim]in {result.duration:.1f}s[/]")
+
+    def summary(self, done: Sequence[Any]) -> None:
+        from rich.table import Table
+
+        table = Table(title="goldenpath check", title_justify="left")
+        for column in ("Guide", "Result", "Passed", "Skipped", "Time"):
+            table.add_column(column)
+        for result in done:
+            ran = [s for s in result.steps if s.section != "prerequisites"]
+            table.add_row(result.guide_id, _WORDS[result.outcome],
+                          str(sum(s.outcome == "passed" for s in ran)),
+                          str(sum(s.outcome == "skipped" for s in ran)),
+                          f"{result.duration:.1f}s")
+        self.console.print(table)
+        counts = {k: sum(r.outcome == k for r in done) for k in _WORDS}
+        self.console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no guides")
+
+
+def _step_name(event: Any) -> str:
+    if event.section == "prerequisites":
+        return f"prerequisite: {event.title}"
+    if event.section == "cleanup":
+        return f"cleanup: {event.title}"
+    if event.number is None:
+        return f"(hidden) {event.title}"
+    return f"{event.number}. {event.title}"

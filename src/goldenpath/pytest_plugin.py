@@ -1,0 +1,224 @@
+"""The pytest plugin: every golden path is one test that runs the guide end to end.
+
+Collection: a ``*.suite.yaml`` file (``checks/golden_paths.suite.yaml``) collects every guide of a
+golden-paths folder, and ``pytest golden_paths/`` (or a spec file) collects specs directly. Each
+guide is one item whose node id names its spec file and guide id
+(``golden_paths/hello-world/guide.yaml::hello-world``), so under ``pytest-xdist`` a guide stays
+whole on one worker. The plugin only collects and reports; running is :mod:`goldenpath.runner`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from goldenpath import config as config_mod
+from goldenpath import results, runner, spec
+from goldenpath.errors import Problem, SandboxError, UserError
+from goldenpath.model import SPEC_FILE, Guide
+from goldenpath.results import GuideResult
+from goldenpath.sandbox import Sandbox, get_sandbox
+
+SUITE_SUFFIX = ".suite.yaml"
+SKIPS_SECTION = "goldenpath: skipped steps"
+_RESERVED_MARKERS = frozenset(
+    {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
+)
+
+settings_key = pytest.StashKey[config_mod.Settings]()
+sandbox_key = pytest.StashKey["Sandbox | SandboxError"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("goldenpath", "golden-path checks")
+    group.addoption("--sandbox", default=None, choices=["local", "kubernetes", "kwok"],
+                    help="where golden paths run (default: local, or [tool.goldenpath] sandbox)")
+    group.addoption("--golden-paths", default=None, metavar="DIR",
+                    help="folder of golden paths (overrides *.suite.yaml and [tool.goldenpath])")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "golden_path: a golden-path guide run end to end")
+
+
+def _settings(config: pytest.Config) -> config_mod.Settings:
+    if settings_key not in config.stash:
+        option = config.getoption("golden_paths")
+        golden_paths = None
+        if option:
+            golden_paths = (config.invocation_params.dir / option).resolve()
+        config.stash[settings_key] = config_mod.load_settings(
+            config.rootpath, golden_paths=golden_paths, sandbox=config.getoption("sandbox"))
+    return config.stash[settings_key]
+
+
+def _sandbox(config: pytest.Config) -> Sandbox:
+    """One sandbox per test process; an unavailable sandbox fails every guide the same way."""
+    if sandbox_key not in config.stash:
+        settings = _settings(config)
+        try:
+            config.stash[sandbox_key] = get_sandbox(settings.sandbox, settings)
+        except SandboxError as exc:
+            config.stash[sandbox_key] = exc
+    found = config.stash[sandbox_key]
+    if isinstance(found, SandboxError):
+        raise found
+    return found
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.name.endswith(SUITE_SUFFIX):
+        return SuiteFile.from_parent(parent, path=file_path)
+    if file_path.name == SPEC_FILE and _asked_for(parent.config, file_path):
+        return GuideFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _asked_for(config: pytest.Config, file_path: Path) -> bool:
+    """A bare spec is collected when it, its guide folder or its golden-paths folder was named.
+
+    ``pytest .`` does not run guides by accident; suites do that on purpose.
+    """
+    wanted = {file_path, file_path.parent, file_path.parent.parent}
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path in wanted:
+            return True
+    return False
+
+
+def _file_nodeid(config: pytest.Config, path: Path) -> str:
+    """A spec's node id names the spec file: relative to the rootdir, even outside it."""
+    return Path(os.path.relpath(path, config.rootpath)).as_posix()
+
+
+class CollectProblem(Exception):
+    """A spec or suite that cannot be collected; shown as its problems, without a traceback."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class SuiteFile(pytest.File):
+    """``checks/*.suite.yaml``: ``golden_paths: DIR`` (relative to the file); collects its guides."""
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        folder = self._folder()
+        try:
+            specs = spec.find_specs(folder)
+        except UserError as exc:
+            raise CollectProblem(exc.problems) from exc
+        for path in specs:
+            yield GuideFile.from_parent(self, path=path, nodeid=_file_nodeid(self.config, path))
+
+    def _folder(self) -> Path:
+        if self.config.getoption("golden_paths"):
+            return _settings(self.config).golden_paths_dir
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CollectProblem([Problem(self.path, None, "", f"cannot read the suite: {exc}",
+                                          "write `golden_paths: ../golden_paths`")]) from exc
+        folder = data.get("golden_paths") if isinstance(data, dict) else None
+        if folder is None:
+            return _settings(self.config).golden_paths_dir
+        if not isinstance(folder, str):
+            raise CollectProblem([Problem(self.path, None, "golden_paths",
+                                          "expected a folder path", "e.g. ../golden_paths")])
+        return (self.path.parent / folder).resolve()
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, CollectProblem):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class GuideFile(pytest.File):
+    """A golden-path spec file; its one item is the guide."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        guide, problems = spec.parse_guide(self.path)
+        if guide is None or problems:
+            raise CollectProblem(problems)
+        yield GuideItem.from_parent(self, name=guide.id, guide=guide)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, CollectProblem):
+            return "invalid golden path spec:\n" + str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class GuideFailed(Exception):
+    """A guide did not pass; carries the result to :meth:`GuideItem.repr_failure`."""
+
+    def __init__(self, result: GuideResult) -> None:
+        super().__init__(f"{result.guide_id}: {result.outcome}")
+        self.result = result
+
+
+class GuideItem(pytest.Item):
+    """One golden path, run end to end in the sandbox."""
+
+    def __init__(self, *, guide: Guide, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.guide = guide
+        self.add_marker("golden_path")
+        for name in (*guide.metadata.tags, guide.metadata.stage):
+            if name in _RESERVED_MARKERS or not name or name.startswith("_"):
+                continue
+            self.config.addinivalue_line("markers", f"{name}: golden-path tag or stage")
+            self.add_marker(name)
+
+    def runtest(self) -> None:
+        settings = _settings(self.config)
+        sandbox = _sandbox(self.config)
+        rendered = runner.prepare(self.guide, settings.kubernetes_version)
+        result = runner.run_guide(rendered, sandbox)
+        self.user_properties.extend(results.junit_properties(result))
+        reasons: dict[str, list[str]] = {}
+        for step in result.skipped:
+            if not step.message.startswith("not run"):
+                reasons.setdefault(step.message, []).append(step.label)
+        if reasons:
+            self.add_report_section("call", SKIPS_SECTION, "\n".join(
+                f"skipped {', '.join(labels)} ({reason})" for reason, labels in reasons.items()))
+        if result.outcome != "passed":
+            raise GuideFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        error = excinfo.value
+        if isinstance(error, GuideFailed):
+            return results.describe_failure(error.result, self.guide,
+                                            _settings(self.config).site_url)
+        if isinstance(error, UserError):
+            lines = [str(p) for p in error.problems] or [str(error)]
+            return "bad input (fix the spec or the environment before running):\n" + \
+                "\n".join(f"  {line}" for line in lines)
+        if isinstance(error, SandboxError):
+            return f"ERROR (sandbox): {error}\n  the sandbox is broken, not the guide"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.guide.line_of("metadata.id") - 1, f"golden path {self.guide.id}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the steps that were skipped in guides that passed (a cluster step on local)."""
+    lines = []
+    for report in terminalreporter.stats.get("passed", []):
+        for title, content in getattr(report, "sections", []):
+            if SKIPS_SECTION in title:
+                lines += [f"{report.nodeid}: {line}" for line in content.splitlines()]
+    if lines:
+        terminalreporter.write_sep("-", "golden paths passed with skipped steps")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,112 @@
+"""``goldenpath check`` as a user runs it: a real subprocess, exit codes, JUnit, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from helpers import processes_with, write_guide
+
+GOLDENPATH = str(Path(sys.executable).parent / "goldenpath")
+
+
+def check(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+          ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "gp"), *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
+
+
+def test_passing_and_failing_guides_exit_codes_and_junit(tmp_path: Path) -> None:
+    write_guide(tmp_path / "gp", "good", [{"id": "hi", "title": "Say hi", "run": "echo hi",
+                                           "expect": {"output": "hi"}},
+                                          {"id": "deploy", "title": "Deploy", "run": "kubectl x",
+                                           "requires": ["cluster"]}])
+    write_guide(tmp_path / "gp", "bad", [{"id": "oops", "title": "Fail", "run": "exit 1"}],
+                guide_type="getting-started")
+    junit = tmp_path / "out" / "junit.xml"
+
+    good = check(tmp_path, "good")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "✓ 1. Say hi" in good.stdout and "○ 2. Deploy" in good.stdout
+    assert "needs a cluster" in good.stdout
+
+    both = check(tmp_path, "--junit", str(junit))
+    assert both.returncode == 1, both.stdout + both.stderr
+    assert "FAILED: golden path 'bad' at step 1 \"Fail\"" in both.stdout
+    assert "getting-started/bad/#step-oops" in both.stdout
+    assert "spec: gp/bad/guide.yaml:" in both.stdout
+    suite = ET.parse(junit).getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == "2" and suite.get("failures") == "1"
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert cases["bad"].find("failure") is not None and cases["good"].find("failure") is None
+    props = {p.get("name"): p.get("value") for p in cases["good"].iter("property")}
+    assert props["step.hi"].startswith("passed")
+    assert props["step.deploy"].startswith("skipped in 0.00s: needs a cluster")
+    assert [p.name for p in junit.parent.iterdir()] == ["junit.xml"]  # no temp file left
+
+
+def test_missing_tool_exits_3_and_is_not_broken(tmp_path: Path) -> None:
+    write_guide(tmp_path / "gp", "tool", [{"id": "t", "title": "Tool", "run": "gp-nope-tool"}])
+    out = check(tmp_path)
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "ERROR (sandbox): golden path 'tool'" in out.stdout
+    assert "not marked broken" in out.stdout
+
+
+def test_unavailable_sandbox_and_bad_input(tmp_path: Path) -> None:
+    write_guide(tmp_path / "gp", "g", [{"id": "s", "title": "S", "run": "true"}])
+    kwok = check(tmp_path, "--sandbox", "kwok")
+    assert kwok.returncode == 3 and "sandbox kwok is not available yet" in kwok.stderr
+    unknown = check(tmp_path, "nope")
+    assert unknown.returncode == 2 and "no guide named 'nope'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr + kwok.stderr
+
+
+def test_secret_is_never_printed(tmp_path: Path) -> None:
+    secret = f"tok-{uuid.uuid4().hex}"
+    write_guide(tmp_path / "gp", "secret", [
+        {"id": "use", "title": "Use the token",
+         "run": "echo 'token: {{ token }}'; echo $MY_TOKEN >&2; exit 1"},
+    ], parameters=[{"name": "token", "description": "Token.", "secret": True, "env": "MY_TOKEN"}])
+    junit = tmp_path / "junit.xml"
+    out = check(tmp_path, "--junit", str(junit), env={"MY_TOKEN": secret})
+    assert out.returncode == 1
+    assert "token: ***" in out.stdout
+    for text in (out.stdout, out.stderr, junit.read_text()):
+        assert secret not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_runs_cleanup_leaves_nothing_and_exits_130(tmp_path: Path, jobs: int) -> None:
+    marker = f"gp-ctrlc-{uuid.uuid4().hex}"
+    names = ["slow-a", "slow-b"][:jobs]
+    for name in names:
+        write_guide(tmp_path / "gp", name, [
+            {"id": "wait", "title": "Wait",
+             "run": f"touch {tmp_path / name}.started; bash -c 'sleep 60; true' {marker}"},
+        ], cleanup=[{"id": "undo", "title": "Undo", "run": f"touch {tmp_path / name}.cleaned"}])
+    proc = subprocess.Popen(
+        [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "gp"), "--jobs", str(jobs)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not all((tmp_path / f"{name}.started").exists() for name in names):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert all((tmp_path / f"{name}.cleaned").exists() for name in names)
+    assert "interrupted" in err
+    assert processes_with(marker) == []
