@@ -92,3 +92,15 @@ def processes_with(marker: str) -> list[str]:
         if needle in cmdline or needle in environ:
             found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
     return found
+
+
+def unreachable_kubeconfig(folder: Path) -> Path:
+    """A kubeconfig whose API server address refuses connections (nothing listens on port 1)."""
+    path = folder / "unreachable.kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "nowhere",
+        "clusters": [{"name": "nowhere", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": "nobody", "user": {"token": "not-a-real-token"}}],
+        "contexts": [{"name": "nowhere", "context": {"cluster": "nowhere", "user": "nobody"}}],
+    }))
+    return path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import processes_with, write_guide
+from helpers import processes_with, unreachable_kubeconfig, write_guide
 
 GOLDENPATH = str(Path(sys.executable).parent / "goldenpath")
 
@@ -64,10 +64,11 @@ def test_missing_tool_exits_3_and_is_not_broken(tmp_path: Path) -> None:
     assert "not marked broken" in out.stdout
 
 
-def test_unavailable_sandbox_and_bad_input(tmp_path: Path) -> None:
+def test_unreachable_cluster_and_bad_input(tmp_path: Path) -> None:
     write_guide(tmp_path / "gp", "g", [{"id": "s", "title": "S", "run": "true"}])
-    kwok = check(tmp_path, "--sandbox", "kwok")
-    assert kwok.returncode == 3 and "sandbox kwok is not available yet" in kwok.stderr
+    kwok = check(tmp_path, "--sandbox", "kubernetes",
+                 env={"KUBECONFIG": str(unreachable_kubeconfig(tmp_path))})
+    assert kwok.returncode == 3 and "the cluster is unreachable" in kwok.stderr
     unknown = check(tmp_path, "nope")
     assert unknown.returncode == 2 and "no guide named 'nope'" in unknown.stderr
     assert "Traceback" not in unknown.stderr + kwok.stderr

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from helpers import build_file_tree, write_guide
+from helpers import build_file_tree, unreachable_kubeconfig, write_guide
 
 pytest_plugins = ["pytester"]
 
@@ -74,12 +74,14 @@ def test_failure_report_points_at_step_page_spec_and_fix(pytester: pytest.Pytest
     assert props["step.greet"].startswith('failed in') and props["outcome"] == "failed"
 
 
-def test_sandbox_error_fails_with_a_clear_headline(pytester: pytest.Pytester) -> None:
+def test_sandbox_error_fails_with_a_clear_headline(pytester: pytest.Pytester,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     build_file_tree(pytester.path, SUITE)
     write_guide(pytester.path / "golden_paths", "g", [{"id": "s", "title": "S", "run": "true"}])
-    kwok = pytester.runpytest("checks/", "--sandbox", "kwok")
+    monkeypatch.setenv("KUBECONFIG", str(unreachable_kubeconfig(pytester.path)))
+    kwok = pytester.runpytest("checks/", "--sandbox", "kubernetes")
     kwok.assert_outcomes(failed=1)
-    kwok.stdout.fnmatch_lines(["*ERROR (sandbox): sandbox kwok is not available yet*"])
+    kwok.stdout.fnmatch_lines(["*ERROR (sandbox): the cluster is unreachable*"])
     write_guide(pytester.path / "golden_paths", "g", [{"id": "s", "title": "S",
                                                        "run": "gp-not-a-tool"}])
     tool = pytester.runpytest("checks/")

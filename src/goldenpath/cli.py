@@ -48,7 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--junit", metavar="FILE", type=Path, help="write a JUnit XML report")
     check.add_argument("--jobs", "-j", metavar="N", type=int, default=1,
                        help="run N guides in parallel (default: 1)")
+    check.add_argument("--keep", action="store_true",
+                       help="keep the kwok sandbox's cluster running afterwards, for debugging")
     _add_golden_paths(check)
+
+    box = sub.add_parser("sandbox", help="start, stop or show the local kwok cluster")
+    box.add_argument("action", choices=["up", "down", "status"])
+    box.add_argument("--sandbox", default="kwok", choices=["kwok"], help="the sandbox (kwok)")
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the spec format")
     schema.add_argument("--output", "-o", type=Path, help="write to a file instead of stdout")
@@ -67,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.jobs < 1:
                 parser.error("--jobs must be at least 1")
             return commands.check(args.guides, args.sandbox, args.golden_paths, args.junit,
-                                  jobs=args.jobs)
+                                  jobs=args.jobs, keep=args.keep)
+        if args.command == "sandbox":
+            return commands.sandbox_command(args.action, args.sandbox)
         if args.command == "schema":
             return commands.schema(args.output)
         parser.error(f"unknown command {args.command}")

@@ -61,10 +61,12 @@ def check(
     junit: Path | None = None,
     console: Any = None,
     jobs: int = 1,
+    keep: bool = False,
 ) -> int:
     """Run guides end to end in a sandbox with a live display; return the exit code.
 
     With ``jobs`` above 1, guides run in parallel threads (each in its own sandbox session).
+    ``keep`` leaves the kwok sandbox's cluster running afterwards, for debugging.
 
     0 every guide passed, 1 a guide is broken, 3 a sandbox error (and none broken). Bad specs,
     parameters or a missing secret raise :class:`UserError` (exit 2) before anything runs.
@@ -84,17 +86,18 @@ def check(
             problems.extend(exc.problems)
     if problems:
         raise UserError(problems)
-    box = sandbox.get_sandbox(settings.sandbox, settings)
     console = console or Console(highlight=False)
     display = _CheckDisplay(console, len(rendered), parallel=jobs > 1)
     done: list[results_mod.GuideResult] = []
     try:
-        with _sigterm_as_interrupt(), display:
-            if jobs > 1:
-                done.extend(_run_parallel(rendered, box, display, jobs))
-            else:
-                for item in rendered:
-                    done.append(runner.run_guide(item, box, on_event=display.event))
+        with _sigterm_as_interrupt(), sandbox.provisioned(settings.sandbox, settings, keep):
+            box = sandbox.get_sandbox(settings.sandbox, settings)
+            with display:
+                if jobs > 1:
+                    done.extend(_run_parallel(rendered, box, display, jobs))
+                else:
+                    for item in rendered:
+                        done.append(runner.run_guide(item, box, on_event=display.event))
     finally:
         if junit is not None:
             results_mod.write_junit(done, {g.id: g for g in guides}, junit, settings.site_url)
@@ -257,3 +260,28 @@ def _step_name(event: Any) -> str:
     if event.number is None:
         return f"(hidden) {event.title}"
     return f"{event.number}. {event.title}"
+
+
+def sandbox_command(action: str, sandbox_name: str) -> int:
+    """``goldenpath sandbox up|down|status``: the shared kwok cluster, outside a check."""
+    from goldenpath import kwok
+
+    if sandbox_name != "kwok":
+        raise UserError(f"'goldenpath sandbox {action}' manages the kwok sandbox; "
+                        "the local sandbox needs nothing and a kubernetes cluster is yours")
+    settings = config.load_settings()
+    kwokctl = kwok.KwokCtl(settings)
+    if action == "up":
+        cluster = kwokctl.get(kwok.SHARED_NAME) or kwokctl.create(kwok.SHARED_NAME)
+        print(f"cluster {cluster.name} is up; checks with --sandbox kwok use it")
+        print(f"export KUBECONFIG={cluster.kubeconfig}")
+    elif action == "down":
+        kwokctl.delete(kwok.SHARED_NAME)
+        print(f"cluster {kwok.SHARED_NAME} is down")
+    else:
+        clusters = kwokctl.status()
+        if not clusters:
+            print("no kwok cluster")
+        for name, ready in clusters:
+            print(f"{name}: {'running' if ready else 'not answering'}")
+    return 0

@@ -9,6 +9,8 @@ whole on one worker. The plugin only collects and reports; running is :mod:`gold
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ from goldenpath import results, runner, spec
 from goldenpath.errors import Problem, SandboxError, UserError
 from goldenpath.model import SPEC_FILE, Guide
 from goldenpath.results import GuideResult
-from goldenpath.sandbox import Sandbox, get_sandbox
+from goldenpath.sandbox import Sandbox, get_sandbox, provisioned
 
 SUITE_SUFFIX = ".suite.yaml"
 SKIPS_SECTION = "goldenpath: skipped steps"
@@ -32,6 +34,7 @@ _RESERVED_MARKERS = frozenset(
 
 settings_key = pytest.StashKey[config_mod.Settings]()
 sandbox_key = pytest.StashKey["Sandbox | SandboxError"]()
+provision_key = pytest.StashKey[contextlib.ExitStack]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,6 +47,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "golden_path: a golden-path guide run end to end")
+    if hasattr(config, "workerinput") or config.getoption("sandbox") is None:
+        return  # xdist workers use the cluster of the main process
+    settings = _settings(config)
+    stack = contextlib.ExitStack()
+    config.stash[provision_key] = stack
+    try:
+        stack.enter_context(provisioned(settings.sandbox, settings))
+    except SandboxError as exc:
+        config.stash[sandbox_key] = exc
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = config.stash.get(provision_key, None)
+    if stack is not None:
+        stack.close()
 
 
 def _settings(config: pytest.Config) -> config_mod.Settings:

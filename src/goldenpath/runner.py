@@ -270,6 +270,8 @@ class _GuideRun:
         attempts = 1
         if missing:
             attempt = _Attempt("skipped", self.session.sandbox.skip_reason(missing[0]))
+        elif (not_ready := self._prepare(step)) is not None:
+            attempt = not_ready
         elif step.file is not None:
             attempt = self._file(step)
         elif step.step.background:
@@ -281,6 +283,14 @@ class _GuideRun:
         self.emit(Event("step-finished", self.guide.id, step.id, step.title, step.number,
                         step.section, result=result))
         return result
+
+    def _prepare(self, step: RenderedStep) -> _Attempt | None:
+        """Let the sandbox get ready for a step (kwok starts stand-ins); its failure is an error."""
+        try:
+            self.session.sandbox.before_step(self.session, self.rendered, step)
+        except SandboxError as exc:
+            return _Attempt("error", f"the sandbox could not prepare the step: {exc}")
+        return None
 
     def _with_retry(self, step: RenderedStep) -> tuple[_Attempt, int]:
         retry = step.step.retry

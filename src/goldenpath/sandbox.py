@@ -25,6 +25,7 @@ from typing import Any
 
 from goldenpath.config import Settings
 from goldenpath.errors import Problem, SandboxError, UserError
+from goldenpath.render import RenderedGuide, RenderedStep
 
 ENV_ALLOW: tuple[str, ...] = (
     "PATH", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME",
@@ -112,6 +113,9 @@ class Sandbox:
     def setup(self, session: Session) -> Session:
         """Add resources to a fresh session (a namespace, a kubeconfig); return the session."""
         return session
+
+    def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
+        """Called before each step that runs; raise :class:`SandboxError` if it cannot run."""
 
     def teardown(self, session: Session) -> list[str]:
         """Remove what :meth:`setup` added; return descriptions of anything left behind."""
@@ -207,22 +211,44 @@ def _remove_tree(root: Path) -> list[str]:
         shutil.rmtree(root, onerror=make_writable)
     return [f"files in {root} that could not be removed"] if root.exists() else []
 
+def _kubernetes(settings: Settings) -> Sandbox:
+    from goldenpath.kubernetes import KubernetesSandbox  # imports this module
+
+    return KubernetesSandbox(settings.kubeconfig, settings.context)
+
+
+def _kwok(settings: Settings) -> Sandbox:
+    from goldenpath.kwok import kwok_factory  # imports this module
+
+    return kwok_factory(settings)
+
+
 SANDBOXES: dict[str, Callable[[Settings], Sandbox]] = {
     "local": lambda settings: LocalSandbox(),
+    "kubernetes": _kubernetes,
+    "kwok": _kwok,
 }
-"""Sandbox name -> factory. The Kubernetes sandboxes register here."""
+"""Sandbox name -> factory."""
 
-PLANNED = ("kubernetes", "kwok")
-"""Sandbox names the command line accepts; those not in :data:`SANDBOXES` yet exit 3."""
+
+def provisioned(name: str, settings: Settings, keep: bool = False) -> contextlib.AbstractContextManager[object]:
+    """What a sandbox needs for a whole check run: the kwok sandbox's local cluster.
+
+    Entered once per run (by the CLI, or by the main pytest process before xdist workers start,
+    which inherit the cluster through the environment); torn down at the end unless ``keep``.
+    """
+    if name == "kwok":
+        from goldenpath.kwok import running_cluster  # imports this module
+
+        return running_cluster(settings, keep=keep)
+    return contextlib.nullcontext()
 
 
 def get_sandbox(name: str, settings: Settings) -> Sandbox:
-    """The sandbox called ``name``: unknown names are bad input, planned ones a sandbox error."""
+    """The sandbox called ``name``, checked to be usable (else :class:`SandboxError`, exit 3)."""
     factory = SANDBOXES.get(name)
     if factory is None:
-        if name in PLANNED:
-            raise SandboxError(f"sandbox {name} is not available yet; use --sandbox local")
-        known = ", ".join(sorted({*SANDBOXES, *PLANNED}))
+        known = ", ".join(sorted(SANDBOXES))
         raise UserError([Problem("--sandbox", None, "", f"unknown sandbox '{name}'",
                                  f"choose one of: {known}")])
     sandbox = factory(settings)
