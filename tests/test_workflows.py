@@ -14,7 +14,8 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def _actionlint() -> str:
-    found = ROOT / ".sandbox" / "bin" / "actionlint"
+    sandbox = Path(os.environ.get("GOLDENPATH_SANDBOX_DIR") or ROOT / ".sandbox")
+    found = sandbox / "bin" / "actionlint"
     if found.is_file():
         return str(found)
     on_path = shutil.which("actionlint")
