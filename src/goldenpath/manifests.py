@@ -82,9 +82,9 @@ def _as_tuple(version: str) -> tuple[int, ...]:
 
 
 @functools.cache
-def _definitions(schema_dir: str) -> Registry:  # type: ignore[type-arg]
+def _definitions(schema_dir: str) -> Registry:
     contents = kv.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir)
-    return Resource.from_contents(contents) @ Registry()  # type: ignore[no-any-return]
+    return Resource.from_contents(contents) @ Registry()
 
 
 @functools.cache
