@@ -17,8 +17,14 @@ from goldenpath import config, params, render, spec
 from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, UserError
 
 
-def lint(golden_paths: Path | None = None) -> int:
-    """Validate every spec, template and rendered manifest; raise UserError with all problems."""
+def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
+    """Validate every spec, template and rendered manifest, then apply the lint rules.
+
+    Prints every problem and finding with ``file:line``; returns 2 on an error (or, with
+    ``strict``, a warning), else 0. See :mod:`goldenpath.rules`.
+    """
+    from goldenpath import rules
+
     settings = config.load_settings(golden_paths=golden_paths)
     guides, problems = spec.collect_guides(settings.golden_paths_dir)
     for guide in guides:
@@ -26,10 +32,7 @@ def lint(golden_paths: Path | None = None) -> int:
             render.render_guide(guide, kubernetes_version=settings.kubernetes_version)
         except UserError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise UserError(problems)
-    print(f"{len(guides)} golden path(s) OK in {settings.golden_paths_dir}")
-    return 0
+    return rules.report(settings, guides, problems, strict=strict)
 
 
 def new(template: str, dest: Path, assignments: Sequence[str], golden_paths: Path | None = None) -> int:
@@ -62,17 +65,21 @@ def check(
     console: Any = None,
     jobs: int = 1,
     keep: bool = False,
+    history: bool = True,
 ) -> int:
     """Run guides end to end in a sandbox with a live display; return the exit code.
 
     With ``jobs`` above 1, guides run in parallel threads (each in its own sandbox session).
-    ``keep`` leaves the kwok sandbox's cluster running afterwards, for debugging.
+    ``keep`` leaves the kwok sandbox's cluster running afterwards, for debugging. Each guide's
+    result is recorded in the run history as it finishes (unless ``history`` is False); a
+    history that cannot be written counts as a sandbox error.
 
     0 every guide passed, 1 a guide is broken, 3 a sandbox error (and none broken). Bad specs,
     parameters or a missing secret raise :class:`UserError` (exit 2) before anything runs.
     """
     from rich.console import Console
 
+    from goldenpath import history as history_mod
     from goldenpath import results as results_mod
     from goldenpath import runner, sandbox
 
@@ -88,16 +95,18 @@ def check(
         raise UserError(problems)
     console = console or Console(highlight=False)
     display = _CheckDisplay(console, len(rendered), parallel=jobs > 1)
+    record = history_mod.Recorder(history_mod.History(settings.history_path) if history else None)
     done: list[results_mod.GuideResult] = []
     try:
         with _sigterm_as_interrupt(), sandbox.provisioned(settings.sandbox, settings, keep):
             box = sandbox.get_sandbox(settings.sandbox, settings)
             with display:
                 if jobs > 1:
-                    done.extend(_run_parallel(rendered, box, display, jobs))
+                    done.extend(_run_parallel(rendered, box, display, jobs, record))
                 else:
                     for item in rendered:
                         done.append(runner.run_guide(item, box, on_event=display.event))
+                        record(done[-1])
     finally:
         if junit is not None:
             results_mod.write_junit(done, {g.id: g for g in guides}, junit, settings.site_url)
@@ -108,15 +117,17 @@ def check(
             console.print()
             console.print(results_mod.describe_failure(result, by_id[result.guide_id],
                                                        settings.site_url), markup=False)
+    for error in record.errors:
+        console.print(f"error: {error}", markup=False, style="red")
     if any(r.broken for r in done):
         return EXIT_BROKEN
-    if any(r.outcome == "error" for r in done):
+    if any(r.outcome == "error" for r in done) or record.errors:
         return EXIT_INFRA
     return EXIT_OK
 
 
 def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
-                  jobs: int) -> list[Any]:
+                  jobs: int, on_result: Any = None) -> list[Any]:
     """Run guides in ``jobs`` threads; on Ctrl-C cancel them all, let cleanup finish, re-raise."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -128,6 +139,8 @@ def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
     def on_event(event: Any) -> None:
         with lock:
             display.event(event)
+        if on_result is not None and event.kind == "guide-finished":
+            on_result(event.guide_result)
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="goldenpath")
     futures = [pool.submit(runner.run_guide, item, box, on_event=on_event, cancel=cancel)
@@ -285,3 +298,41 @@ def sandbox_command(action: str, sandbox_name: str) -> int:
         for name, ready in clusters:
             print(f"{name}: {'running' if ready else 'not answering'}")
     return 0
+
+
+def status(fmt: str = "table", fail_on: Sequence[str] = (), only: Sequence[str] = (),
+           golden_paths: Path | None = None) -> int:
+    """``goldenpath status``: every guide's status; 1 when any is in a ``fail_on`` state."""
+    from goldenpath import status as status_mod
+
+    settings = config.load_settings(golden_paths=golden_paths)
+    reports = status_mod.collect(settings)
+    shown = [r for r in reports if r.state in only] if only else reports
+    status_mod.print_report(shown, fmt, sys.stdout, settings.site_url)
+    return status_mod.exit_code(reports, fail_on)
+
+
+def build(strict: bool = True, site_dir: Path | None = None, config_file: Path | None = None) -> int:
+    """``goldenpath build``: the site with every guide's status, strict by default."""
+    from goldenpath import site
+
+    built = site.build(config_file, strict=strict, site_dir=site_dir)
+    print(f"site built in {built}")
+    return 0
+
+
+def serve(dev_addr: str | None = None, config_file: Path | None = None) -> int:
+    """``goldenpath serve``: the site with live reload, until Ctrl-C."""
+    from goldenpath import site
+
+    site.serve(config_file, dev_addr=dev_addr)
+    return 0
+
+
+def schedule(once: bool = False, daily_at: str | None = None, full_every_days: int | None = None,
+             sandbox_name: str | None = None, golden_paths: Path | None = None) -> int:
+    """``goldenpath schedule``: checks on a cadence (or one full run with ``once``)."""
+    from goldenpath import scheduler
+
+    return scheduler.run_schedule(once=once, daily_at=daily_at, full_every_days=full_every_days,
+                                  sandbox=sandbox_name, golden_paths=golden_paths)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,15 @@ class Settings:
     """Kubeconfig for the kubernetes sandbox (default: $KUBECONFIG or ~/.kube/config)."""
     context: str = ""
     """Kubeconfig context for the kubernetes sandbox (default: the current context)."""
+    schedule_daily_at: str = "02:00"
+    """``goldenpath schedule``: time of day (HH:MM, local time) of the daily run of due guides."""
+    schedule_full_every_days: int = 7
+    """``goldenpath schedule``: days between full runs of every guide."""
+    page_templates: str = ""
+    """Folder with page.md.j2 / index.md.j2 overrides, relative to the root (default: the MkDocs
+    plugin's page_template_dir); a change to it affects every guide."""
+    lint: dict[str, Any] = field(default_factory=dict, hash=False)
+    """Lint rules: ``{disable = ["GP108"], severity = {GP109 = "error"}}`` (see reference/lint-rules)."""
 
     def path(self, relative: Path) -> Path:
         return relative if relative.is_absolute() else self.root / relative

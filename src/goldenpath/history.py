@@ -10,7 +10,7 @@ import datetime
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +68,18 @@ class RunRecord:
     failed_number: int | None
     message: str
     leaks: list[str]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of a recorded run."""
+
+    step_id: str
+    title: str
+    section: str
+    outcome: str
+    duration: float
+    message: str
 
 
 class History:
@@ -149,6 +161,20 @@ class History:
             by_guide.setdefault(run.guide_id, []).append(run)
         return by_guide
 
+    def steps(self, runs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[StepRecord]]:
+        """The steps of each (run id, guide id), in the order they ran; one connection for all."""
+        keys = list(dict.fromkeys(runs))
+        if not keys or not self.path.exists():
+            return {}
+        found: dict[tuple[str, str], list[StepRecord]] = {key: [] for key in keys}
+        query = ("SELECT step_id, title, section, outcome, duration, message FROM steps "
+                 "WHERE run_id = ? AND guide_id = ? ORDER BY position")
+        with self._connect() as conn:
+            for key in keys:
+                found[key] = [StepRecord(str(a), str(b), str(c), str(d), float(e), str(f))
+                              for a, b, c, d, e, f in conn.execute(query, key)]
+        return found
+
     def step_durations(self) -> dict[str, dict[str, float]]:
         """Per guide, per step, the duration in the guide's latest passing run."""
         if not self.path.exists():
@@ -193,3 +219,24 @@ def _retry_locked(action: object) -> object:
                 raise
             time.sleep(min(0.05 * 2**attempt, 2.0))
     return action()
+
+
+class Recorder:
+    """Records each guide result as it finishes; a failing write is remembered, never raised.
+
+    A check must finish its guides (and their cleanup) even when the history cannot be written;
+    the caller reports :attr:`errors` at the end and exits as for a sandbox error.
+    """
+
+    def __init__(self, history: History | None) -> None:
+        self.history = history
+        self.errors: list[str] = []
+
+    def __call__(self, result: GuideResult) -> None:
+        if self.history is None:
+            return
+        try:
+            self.history.record(result)
+        except (SandboxError, OSError, sqlite3.Error) as exc:
+            self.errors.append(f"could not record run {result.run_id} of '{result.guide_id}' "
+                               f"in the run history: {exc}")

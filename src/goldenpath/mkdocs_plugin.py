@@ -8,11 +8,13 @@ rebuilds in a loop.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import logging
 import os
-from collections.abc import Callable
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,13 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from goldenpath import config as settings_module
-from goldenpath.errors import Problem, UserError
+from goldenpath import status as status_module
+from goldenpath import status_page
+from goldenpath.errors import Problem, SandboxError, UserError
+from goldenpath.model import Guide
 from goldenpath.page import SECTION_TITLES, Page, load_pages
 from goldenpath.reference import REFERENCE_PAGE, reference_markdown
+from goldenpath.rules import LINT_RULES_PAGE, rules_markdown
 from goldenpath.schema import SCHEMA_FILE, json_schema
 
 log = logging.getLogger("mkdocs.plugins.goldenpath")
@@ -46,6 +52,8 @@ class GoldenPathConfig(base.Config):  # type: ignore[no-untyped-call]
     """Nav titles of the guide sections by guide type, e.g. {how-to: Recipes}."""
     reference = c.Type(bool, default=True)
     """Publish the spec reference page and the JSON Schema under reference/."""
+    status_page = c.Type(str, default=status_page.STATUS_PAGE)
+    """Page listing every guide's status (and status.json beside the site root); "" for none."""
 
 
 def _problem_lines(problems: list[Problem]) -> str:
@@ -78,6 +86,8 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         self.kubernetes_version = "1.32"
         self.section_titles: dict[str, str] = dict(SECTION_TITLES)
         self.pages: dict[str, Page] = {}
+        self.settings = settings_module.Settings()
+        self.reports: list[status_module.GuideReport] = []
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
@@ -91,6 +101,8 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         self.template_dir = root / template_dir if template_dir else None
         self.repo_url = self.config.repo_url or settings.repo_url or config.repo_url or ""
         self.kubernetes_version = settings.kubernetes_version
+        self.settings = settings
+        _configure_statuses(config)
         unknown = sorted(set(self.config.nav_section) - set(SECTION_TITLES))
         if unknown:
             raise PluginError(f"goldenpath: nav_section: unknown guide type(s) {', '.join(unknown)} "
@@ -108,9 +120,20 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                 template_dir=self.template_dir,
                 repo_url=self.repo_url,
                 section_titles=self.section_titles,
+                statuses=self._statuses,
             )
         except UserError as exc:
             raise plugin_error(exc) from None
+
+    def _statuses(self, guides: Sequence[Guide]) -> Mapping[str, status_module.GuideReport]:
+        """Each guide's status from the run history; every guide unverified without one."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            self.reports = status_module.collect(self.settings, guides, now=now)
+        except SandboxError as exc:
+            log.warning("goldenpath: %s; every guide is shown as unverified", exc)
+            self.reports = status_module.collect(self.settings, guides, now=now, use_history=False)
+        return {report.id: report for report in self.reports}
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         generated: dict[str, str] = {}
@@ -121,9 +144,17 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         if self.config.reference:
             schema_link = SCHEMA_FILE
             generated[REFERENCE_PAGE] = reference_markdown(schema_link)
+            generated[LINT_RULES_PAGE] = rules_markdown()
             generated[f"{os.path.dirname(REFERENCE_PAGE)}/{SCHEMA_FILE}"] = (
                 json.dumps(json_schema(), indent=2) + "\n"
             )
+        generated[status_page.STATUS_CSS] = status_page.stylesheet()
+        if self.config.status_page:
+            json_uri = posixpath.join(posixpath.dirname(self.config.status_page),
+                                      status_page.STATUS_JSON)
+            generated[self.config.status_page] = status_page.status_page(
+                self.reports, self.settings, self.config.status_page, json_uri)
+            generated[json_uri] = status_module.to_json(self.reports)
         for uri, content in generated.items():
             existing = files.get_file_from_path(uri)
             if existing is not None:
@@ -148,6 +179,13 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                     pages.append(file.page)
         in_nav = {id(p) for p in nav.pages}
         added = False
+        status_file = files.get_file_from_path(self.config.status_page) \
+            if self.config.status_page else None
+        if config.nav and status_file is not None and status_file.page is not None \
+                and id(status_file.page) not in in_nav:
+            nav.items.append(status_file.page)
+            nav.pages.append(status_file.page)
+            added = True
         for guide_type, pages in by_type.items():
             title = self.section_titles.get(guide_type, guide_type)
             section = _find_section(nav.items, f"{guide_type}/index.md")
@@ -182,6 +220,9 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             page.meta.setdefault("description", generated.description)
             if generated.tags:
                 page.meta.setdefault("tags", list(generated.tags))
+            report = next((r for r in self.reports if r.id == generated.guide_id), None)
+            if report is not None:
+                page.meta["status"] = report.state
         return markdown
 
     def on_serve(
@@ -220,3 +261,18 @@ def _link_pages(pages: list[MkDocsPage]) -> None:
     for before, after in itertools.pairwise(pages):
         before.next_page = after
         after.previous_page = before
+
+
+def _configure_statuses(config: MkDocsConfig) -> None:
+    """Material's page status tooltips, the status stylesheet and the Markdown the banners need."""
+    descriptions = config.extra.get("status")
+    if not isinstance(descriptions, dict):
+        descriptions = {}
+        config.extra["status"] = descriptions
+    for state, text in status_page.DESCRIPTIONS.items():
+        descriptions.setdefault(state, text)
+    if status_page.STATUS_CSS not in config.extra_css:
+        config.extra_css.append(status_page.STATUS_CSS)
+    for extension in ("admonition", "md_in_html"):
+        if extension not in config.markdown_extensions:
+            config.markdown_extensions.append(extension)

@@ -238,6 +238,9 @@ class PageBuilder:
             "meta": guide.metadata,
             "rendered": rendered,
             "status": status,
+            # From a status report (goldenpath.status.GuideReport), when the site has one.
+            "estimated_time": getattr(status, "estimated_time", None),
+            "failed_step": getattr(status, "failed_step_id", None),
             "type_title": TYPE_TITLES.get(guide.spec.type, guide.spec.type),
             "steps": visible,
             "hidden_count": len(rendered.steps) - len(visible),
@@ -330,11 +333,12 @@ def load_pages(
     template_dir: Path | None = None,
     repo_url: str = "",
     section_titles: Mapping[str, str] | None = None,
-    statuses: Mapping[str, Any] | None = None,
+    statuses: Mapping[str, Any] | Callable[[Sequence[Guide]], Mapping[str, Any]] | None = None,
 ) -> list[Page]:
     """Load, validate and render every guide under ``golden_paths`` into pages.
 
-    Raises :class:`UserError` with the problems of every guide, not just the first.
+    ``statuses`` maps guide ids to their status reports, or is a function that returns them
+    for the loaded guides. Raises :class:`UserError` with the problems of every guide.
     """
     guides, problems = spec.collect_guides(golden_paths)
     rendered: list[RenderedGuide] = []
@@ -345,6 +349,8 @@ def load_pages(
             problems.extend(exc.problems)
     if problems:
         raise UserError(problems)
+    if callable(statuses):
+        statuses = statuses([r.guide for r in rendered])
     return build_pages(rendered, template_dir=template_dir, repo_url=repo_url,
                        section_titles=section_titles, statuses=statuses)
 

@@ -10,7 +10,6 @@ whole on one worker. The plugin only collects and reports; running is :mod:`gold
 from __future__ import annotations
 
 import contextlib
-
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 from goldenpath import config as config_mod
 from goldenpath import results, runner, spec
 from goldenpath.errors import Problem, SandboxError, UserError
+from goldenpath.history import History, Recorder
 from goldenpath.model import SPEC_FILE, Guide
 from goldenpath.results import GuideResult
 from goldenpath.sandbox import Sandbox, get_sandbox, provisioned
@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where golden paths run (default: local, or [tool.goldenpath] sandbox)")
     group.addoption("--golden-paths", default=None, metavar="DIR",
                     help="folder of golden paths (overrides *.suite.yaml and [tool.goldenpath])")
+    group.addoption("--no-history", action="store_true", default=False,
+                    help="do not record guide runs in the run history")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -201,6 +203,10 @@ class GuideItem(pytest.Item):
         rendered = runner.prepare(self.guide, settings.kubernetes_version)
         result = runner.run_guide(rendered, sandbox)
         self.user_properties.extend(results.junit_properties(result))
+        # Each xdist worker records its own guides; History makes concurrent writers safe.
+        record = Recorder(None if self.config.getoption("no_history")
+                          else History(settings.history_path))
+        record(result)
         reasons: dict[str, list[str]] = {}
         for step in result.skipped:
             if not step.message.startswith("not run"):
@@ -208,8 +214,12 @@ class GuideItem(pytest.Item):
         if reasons:
             self.add_report_section("call", SKIPS_SECTION, "\n".join(
                 f"skipped {', '.join(labels)} ({reason})" for reason, labels in reasons.items()))
+        if record.errors:
+            self.add_report_section("call", "goldenpath: run history", "\n".join(record.errors))
         if result.outcome != "passed":
             raise GuideFailed(result)
+        if record.errors:
+            raise SandboxError(record.errors[0])
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:

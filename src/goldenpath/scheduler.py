@@ -13,15 +13,24 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import schedule
+
+from goldenpath.config import Settings, load_settings
+from goldenpath.errors import EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, GoldenPathError, UserError
+
+if TYPE_CHECKING:
+    from goldenpath.status import GuideReport
 
 log = logging.getLogger("goldenpath.schedule")
 
@@ -129,3 +138,85 @@ class Scheduler:
 
 def _kind(full: bool) -> str:
     return "full" if full else "due-guides"
+
+
+# --- the scheduled checks -----------------------------------------------------------------------
+
+DUE_MARGIN_DAYS = 7
+"""A verified guide is due this many days before it would turn stale by age."""
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+def due_guides(reports: Sequence[GuideReport], settings: Settings) -> list[str]:
+    """Guides a daily run checks: not verified, or within a week of their max age."""
+    due = []
+    for report in reports:
+        max_age = report.guide.metadata.freshness.max_age_days or settings.max_age_days
+        age = report.status.age_days
+        if report.state != "verified" or (age is not None and age >= max_age - DUE_MARGIN_DAYS):
+            due.append(report.id)
+    return due
+
+
+def scheduled_run(full: bool, settings: Settings, build_site: bool = True) -> int:
+    """One scheduled run: check all guides (``full``) or the due ones, then rebuild the site.
+
+    Returns the check's exit code; the history is recorded by the check. Known errors are logged
+    as lines and turned into exit codes, so the scheduler never shows a traceback for them.
+    """
+    from goldenpath import commands, site, status
+
+    code = EXIT_OK
+    try:
+        names: list[str] = []
+        if not full:
+            names = due_guides(status.collect(settings), settings)
+            if not names:
+                log.info("no guide is due")
+        if full or names:
+            log.info("checking %s on the %s sandbox", ", ".join(names) if names else "every guide",
+                     settings.sandbox)
+            code = commands.check(names, settings.sandbox, settings.golden_paths_dir)
+    except UserError as exc:
+        for line in [str(p) for p in exc.problems] or [str(exc)]:
+            log.error("%s", line)
+        return EXIT_BAD_INPUT
+    except GoldenPathError as exc:
+        log.error("%s", exc)
+        code = exc.exit_code
+    if build_site:
+        config_file = settings.root / site.CONFIG_FILE
+        if not config_file.is_file():
+            log.info("no %s in %s: the site is not rebuilt", site.CONFIG_FILE, settings.root)
+        else:
+            try:
+                built = site.build(config_file, quiet=True)
+                log.info("site rebuilt in %s", built)
+            except UserError as exc:
+                log.error("%s", exc)
+    return code
+
+
+def run_schedule(*, once: bool = False, daily_at: str | None = None,
+                 full_every_days: int | None = None, sandbox: str | None = None,
+                 golden_paths: Path | None = None) -> int:
+    """``goldenpath schedule``: serve the cadence until stopped, or one full run with ``once``."""
+    settings = load_settings(golden_paths=golden_paths, sandbox=sandbox)
+    cadence = Cadence(daily_at or settings.schedule_daily_at,
+                      full_every_days or settings.schedule_full_every_days)
+    if not _TIME.fullmatch(cadence.daily_at):
+        raise UserError(f"daily time {cadence.daily_at!r} is not HH:MM (e.g. 02:00)")
+    if cadence.full_every_days < 1:
+        raise UserError(f"full runs every {cadence.full_every_days} days: use 1 or more")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)
+    lock = settings.history_path.parent / "schedule.lock"
+    scheduler = Scheduler(lambda full: scheduled_run(full, settings), cadence, lock)
+    if once:
+        code = scheduler.run(full=True)
+        return EXIT_INFRA if code is None else code
+    log.info("daily run of due guides at %s, a full run every %d day(s), on the %s sandbox",
+             cadence.daily_at, cadence.full_every_days, settings.sandbox)
+    return scheduler.serve()
