@@ -137,7 +137,7 @@ def test_each_status_transition_shows_on_the_built_site(project: Path) -> None:
     assert title == f"Verified today on local, run {runs['svc'][0].run_id} (1 step not run there)"
     assert '<a href="#step-deploy">step 3: Deploy it</a>' in svc
     assert "were <strong>not verified</strong> there" in svc
-    assert "<strong>Estimated time:</strong> about 1 minute (measured" in svc
+    assert "<strong>Estimated time:</strong> about 1 minute (the commands took" in svc
 
     bad = page(project, "getting-started/bad")
     state, title = banner(bad)

@@ -90,15 +90,17 @@ class GuideReport:
 
     @property
     def estimated_time(self) -> str:
-        """The page's estimate: measured where a run passed, else the spec's estimate."""
+        """The page's estimate: the author's reading-and-typing estimate, with the time the
+        commands took in the last passing run; measured alone where the author gave none."""
         seconds = self.typical_seconds
-        if seconds is not None:
-            minutes = max(1, math.ceil(seconds / 60))
-            unit = "minute" if minutes == 1 else "minutes"
-            return f"about {minutes} {unit} (measured: the steps took {format_duration(seconds)} " \
-                   "in the last passing run)"
         estimate = self.guide.spec.estimated_minutes
-        return f"{estimate} minutes" if estimate else "not estimated yet"
+        if seconds is None:
+            return f"{estimate} minutes" if estimate else "not estimated yet"
+        measured = f"the commands took {format_duration(seconds)} in the last passing run"
+        if estimate:
+            return f"{estimate} minutes ({measured})"
+        minutes = max(1, math.ceil(seconds / 60))
+        return f"about {minutes} minute{'s' if minutes != 1 else ''} ({measured})"
 
     @property
     def last_verified(self) -> str:

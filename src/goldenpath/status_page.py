@@ -122,9 +122,10 @@ def banner(report: GuideReport) -> str:
         run = status.last_pass
         assert run is not None
         title = f"Verified {_ago(_days(report, run.finished))} on {sandbox_label(run)}, run {run.run_id}"
-        body.append(f"Every step of this guide ran and passed on the {code(run.sandbox)} sandbox "
-                    f"on {_when(run.finished)} ({_versions(run)}).")
         not_run = report.not_run
+        which = "The guide" if not_run else "Every step of this guide"
+        body.append(f"{which} ran and passed on the {code(run.sandbox)} sandbox "
+                    f"on {_when(run.finished)} ({_versions(run)}).")
         if not_run:
             title += f" ({len(not_run)} step{'s' if len(not_run) != 1 else ''} not run there)"
             body.append("")
