@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from goldenpath import config, params, render, spec
 from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, UserError
+from goldenpath.interrupts import sigterm_as_interrupt
 
 
 def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
@@ -98,7 +96,7 @@ def check(
     record = history_mod.Recorder(history_mod.History(settings.history_path) if history else None)
     done: list[results_mod.GuideResult] = []
     try:
-        with _sigterm_as_interrupt(), sandbox.provisioned(settings.sandbox, settings, keep):
+        with sigterm_as_interrupt(), sandbox.provisioned(settings.sandbox, settings, keep):
             box = sandbox.get_sandbox(settings.sandbox, settings)
             with display:
                 if jobs > 1:
@@ -161,23 +159,6 @@ def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
     finally:
         pool.shutdown(wait=True)
     return [future.result() for future in futures]
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (a cancelled CI job) like Ctrl-C, so cleanup runs and nothing is left."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 _SYMBOLS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "timeout": "[red]⏱[/]",

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 from goldenpath.config import find_root
 from goldenpath.errors import UserError
+from goldenpath.interrupts import sigterm_as_interrupt
 
 CONFIG_FILE = "mkdocs.yml"
 
@@ -100,25 +98,10 @@ def serve(path: Path | None = None, *, dev_addr: str | None = None, strict: bool
     options: dict[str, Any] = {"strict": strict, "open_in_browser": open_in_browser}
     if dev_addr:
         options["dev_addr"] = dev_addr
-    with _mkdocs_logging(quiet=False), _sigterm_as_interrupt():
+    with _mkdocs_logging(quiet=False), sigterm_as_interrupt():
         try:
             mkdocs_serve(config_file=str(config_file(path)), **options)
         except (MkDocsException, OSError) as exc:
             raise UserError(f"the site cannot be served: {exc}") from None
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the server like Ctrl-C, so MkDocs removes its temporary site folder."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
