@@ -228,6 +228,8 @@ class _CheckDisplay:
             prefix = f"{escape(event.guide_id)} " if self.parallel else ""
             self.console.print(f"  {prefix}{_WORDS[result.outcome]} "
                                f"[dim]in {result.duration:.1f}s[/]")
+            for leak in result.leaks:
+                self.console.print(f"  [yellow]left behind:[/] {escape(leak)}", soft_wrap=True)
 
     def summary(self, done: Sequence[Any]) -> None:
         from rich.table import Table

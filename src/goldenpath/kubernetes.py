@@ -9,19 +9,24 @@ Cluster-scoped objects that appear during a run are reported as leaks (a resourc
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import datetime
+import hashlib
 import json
 import os
 import re
 import shutil
 import socket
 import subprocess
+import urllib.parse
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 import yaml
 
 from goldenpath.errors import SandboxError
+from goldenpath.render import RenderedGuide, RenderedStep
 from goldenpath.sandbox import Sandbox, Session
 
 LABEL_GUIDE = "goldenpath.dev/guide"
@@ -41,9 +46,13 @@ class KubectlError(SandboxError):
 
 
 def namespace_name(guide_id: str, run_id: str) -> str:
-    """A DNS-1123 label naming the guide and the run: ``gp-hello-world-3f9a1c2b``."""
+    """A DNS-1123 label naming the guide and the run: ``gp-hello-world-3f9a1c2b``.
+
+    The suffix is a digest of the whole run id (run ids start with a timestamp, so a prefix
+    would give two runs of a guide on the same day the same namespace).
+    """
     guide = re.sub(r"[^a-z0-9-]", "-", guide_id.lower())[:40].strip("-")
-    return f"gp-{guide}-{run_id[:8].lower()}"
+    return f"gp-{guide}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
 
 
 class Kubectl:
@@ -105,6 +114,7 @@ class KubernetesSandbox(Sandbox):
         self.kubectl = Kubectl(kubeconfig, context)
         self._server_version = ""
         self._ledger_kinds: list[str] | None = None
+        self._base_config: dict[str, Any] | None = None
 
     def check(self) -> None:
         super().check()
@@ -151,8 +161,6 @@ class KubernetesSandbox(Sandbox):
         run_id = session.env["GOLDENPATH_RUN_ID"]
         guide_id = session.env["GOLDENPATH_GUIDE"]
         namespace = namespace_name(guide_id, run_id)
-        session.resources["namespace"] = namespace
-        session.resources["ledger"] = self._ledger()
         manifest = {
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {
@@ -161,7 +169,19 @@ class KubernetesSandbox(Sandbox):
                 "annotations": {ANNOTATION_OWNER: f"{socket.gethostname()}:{os.getpid()}"},
             },
         }
-        self.kubectl("create", "-f", "-", stdin=json.dumps(manifest))
+        # The ledger ignores goldenpath's namespaces, so it is listed while ours is created.
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            ledger = pool.submit(self._ledger)
+            created = pool.submit(self.kubectl, "create", "-f", "-", stdin=json.dumps(manifest))
+            try:
+                created.result()
+            except SandboxError as exc:
+                if "already exists" not in str(exc).lower():  # never delete what is not ours
+                    session.resources["namespace"] = namespace
+                raise
+            # recorded as soon as it exists, so teardown deletes it even if the rest fails
+            session.resources["namespace"] = namespace
+            session.resources["ledger"] = ledger.result()
         kubeconfig = session.scratch / "kubeconfig"
         kubeconfig.write_text(self._kubeconfig_for(namespace), encoding="utf-8")
         kubeconfig.chmod(0o600)
@@ -169,13 +189,55 @@ class KubernetesSandbox(Sandbox):
         return session.with_env(env)
 
     def _kubeconfig_for(self, namespace: str) -> str:
-        config = yaml.safe_load(self.kubectl("config", "view", "--minify", "--flatten", "--raw"))
-        if not config or not config.get("contexts"):
-            raise SandboxError("the kubeconfig has no usable context; set --context")
+        if self._base_config is None:
+            config = yaml.safe_load(self.kubectl("config", "view", "--minify", "--flatten", "--raw"))
+            if not config or not config.get("contexts"):
+                raise SandboxError("the kubeconfig has no usable context; set --context")
+            self._base_config = config
+        config = json.loads(json.dumps(self._base_config))  # a deep copy per run
         for context in config["contexts"]:
             context["context"]["namespace"] = namespace
         config["current-context"] = config["contexts"][0]["name"]
         return yaml.safe_dump(config)
+
+    def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
+        """Before a cluster step, make sure the API server still answers.
+
+        A cluster that went away during a run is the sandbox's fault, not the guide's: the step
+        is then an ``error`` instead of a failure of its ``kubectl`` command.
+        """
+        if "cluster" in step.step.requires:
+            self._ensure_reachable()
+
+    def diagnose(self, session: Session) -> str | None:
+        """After a cluster step failed: was it the cluster that went away?"""
+        try:
+            self._ensure_reachable()
+        except SandboxError as exc:
+            return str(exc)
+        return None
+
+    def _ensure_reachable(self) -> None:
+        address = self._server_address()
+        if address is not None:
+            try:
+                socket.create_connection(address, timeout=2).close()
+                return
+            except OSError:
+                pass  # maybe only reachable through a proxy: ask kubectl, which knows
+        try:
+            self.kubectl("get", "--raw", "/readyz", "--request-timeout=10s", timeout=20)
+        except SandboxError as exc:
+            raise SandboxError(f"the cluster stopped answering during the run: {exc}") from exc
+
+    def _server_address(self) -> tuple[str, int] | None:
+        """Host and port of the API server, for a cheap liveness probe (None: unknown)."""
+        try:
+            server = self._base_config["clusters"][0]["cluster"]["server"]  # type: ignore[index]
+            url = urllib.parse.urlsplit(server)
+            return (url.hostname or "", url.port or (443 if url.scheme == "https" else 80))
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
 
     def teardown(self, session: Session) -> list[str]:
         namespace = session.resources.get("namespace")
@@ -183,20 +245,42 @@ class KubernetesSandbox(Sandbox):
             return []
         leaks = []
         before = session.resources.get("ledger")
-        if isinstance(before, set):
+        # The namespace controller waits 5 s before it starts deleting a namespace (upstream's
+        # namespaceDeletionGracePeriod); the cluster-scoped objects are listed meanwhile.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            early = pool.submit(self._ledger) if isinstance(before, set) else None
+            self._stop_workloads(namespace)
             try:
-                created = sorted(self._ledger() - before)
+                self.kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=180s",
+                             "--ignore-not-found", timeout=200)
             except SandboxError as exc:
-                created = []
+                leaks.append(f"namespace {namespace} could not be deleted: {exc}")
+            if early is None or not isinstance(before, set):
+                return leaks
+            try:
+                created = early.result() - before
+                if created:
+                    # listed again once the namespace is gone: what the cluster derives from
+                    # namespaced objects (a Service's IPAddress) goes with it and is no leak
+                    created = self._ledger() - before
+            except SandboxError as exc:
+                created = set()
                 leaks.append(f"could not list cluster-scoped objects after the run: {exc}")
-            leaks += [f"cluster-scoped {name} was created by the run and is still there"
-                      for name in created]
-        try:
-            self.kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=180s",
-                         "--ignore-not-found", timeout=200)
-        except SandboxError as exc:
-            leaks.append(f"namespace {namespace} could not be deleted: {exc}")
+        leaks += [f"cluster-scoped {name} was created by the run and is still there"
+                  for name in sorted(created)]
         return leaks
+
+    def _stop_workloads(self, namespace: str) -> None:
+        """Delete the namespace's workloads and pods first, waiting for their pods to go.
+
+        Best effort, only to be quick: when the namespace controller finds running pods it
+        waits half their termination grace period (16 s by default) before it looks again, even
+        though they are gone in a moment. The namespace deletion that follows removes the rest.
+        """
+        with contextlib.suppress(SandboxError):
+            self.kubectl("delete", _WORKLOADS, "--all", "--namespace", namespace,
+                         "--cascade=foreground", "--wait=true", "--timeout=60s",
+                         "--ignore-not-found", timeout=90)
 
     # -- resource ledger -------------------------------------------------------------------
 
@@ -208,9 +292,21 @@ class KubernetesSandbox(Sandbox):
                                   if not any(k.startswith(ignored) for ignored in _LEDGER_IGNORE)]
         if not self._ledger_kinds:
             return set()
-        names = self.kubectl("get", ",".join(self._ledger_kinds), "-o", "name", timeout=90)
-        ours = set(self.kubectl("get", "namespaces", "-l", LABEL_RUN, "-o", "name").split())
-        return {n for n in names.split() if n not in ours}
+        # one request per kind in a single kubectl; the run label marks goldenpath's namespaces
+        listing = self.kubectl("get", ",".join(self._ledger_kinds), "-o", _LEDGER_TEMPLATE,
+                               timeout=90)
+        names = set()
+        for line in listing.splitlines():
+            name, _, run = line.partition("\t")
+            if name and not (run and name.startswith("Namespace/")):
+                names.add(name)
+        return names
+
+
+_WORKLOADS = "deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,pods"
+"""What runs pods, in the order to delete it (pods last: controllers would recreate them)."""
+_LEDGER_TEMPLATE = ("jsonpath={range .items[*]}{.kind}/{.metadata.name}\t"
+                    "{.metadata.labels.goldenpath\\.dev/run}{\"\\n\"}{end}")
 
 
 def _pid_alive(pid: int) -> bool:

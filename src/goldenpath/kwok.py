@@ -149,6 +149,7 @@ class KwokCtl:
     def delete(self, name: str) -> None:
         """Stop the cluster's processes and remove its folder; safe when it is already gone."""
         folder = self.cluster_dir(name)
+        (self.workdir / f"{name}.kwokctl.yaml").unlink(missing_ok=True)
         if not folder.exists():
             return
         try:
@@ -226,6 +227,7 @@ class KwokSandbox(KubernetesSandbox):
 
     def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
         """Start the guide's stand-ins before its first cluster step."""
+        super().before_step(session, guide, step)
         if "cluster" not in step.step.requires or session.resources.get("stand_ins") is not None:
             return
         if not guide.stand_ins:
@@ -238,8 +240,12 @@ class KwokSandbox(KubernetesSandbox):
         for stand_in in guide.stand_ins:
             port = params.free_port()
             log = open(session.scratch / f"stand-in-{stand_in.deployment}.log", "ab")  # noqa: SIM115
+            # Stand-ins belong to the sandbox, which stops them in teardown; without the run id
+            # the runner's sweep of the run's processes does not report them as left behind.
+            env = {k: v for k, v in session.env.items() if k != "GOLDENPATH_RUN_ID"}
+            env.update(PORT=str(port), GOLDENPATH_STAND_IN=session.env["GOLDENPATH_RUN_ID"])
             proc = subprocess.Popen(["bash", "-c", stand_in.run], cwd=session.workspace,
-                                    env=dict(session.env, PORT=str(port)), stdout=log,
+                                    env=env, stdout=log,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
             log.close()

@@ -69,7 +69,7 @@ def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], out: dict[tuple[Any, .
             _node_lines(item, (*prefix, index), out)
 
 
-@functools.lru_cache(maxsize=None)  # listing the bundled versions costs ~2 ms a call
+@functools.cache  # listing the bundled versions costs ~2 ms a call
 def _schema_dir(version: str, strict: bool) -> str:
     wanted = kv.major_minor(version.lstrip("v"))
     known = [v for v in kv.all_versions() if _as_tuple(kv.major_minor(v)) <= _as_tuple(wanted)]
@@ -116,7 +116,7 @@ def validate_manifest_text(
         return [ManifestProblem(mark.line + 1 if mark else 1, "", f"invalid YAML: {exc.problem}",
                                 "fix the template so it renders valid YAML")]
     schema_dir = _schema_dir(version, strict=True)
-    for node, doc in zip(nodes, docs):
+    for node, doc in zip(nodes, docs, strict=True):
         if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
             continue
         lines: dict[tuple[Any, ...], int] = {}

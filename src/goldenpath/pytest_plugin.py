@@ -51,6 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "golden_path: a golden-path guide run end to end")
     if hasattr(config, "workerinput") or config.getoption("sandbox") is None:
         return  # xdist workers use the cluster of the main process
+    # Provision before xdist starts its workers, which inherit the cluster via the environment.
+    _provision(config)
+
+
+def _provision(config: pytest.Config) -> None:
+    """Enter what the sandbox needs for the whole session (the kwok cluster), once per process."""
+    if provision_key in config.stash:
+        return
     settings = _settings(config)
     stack = contextlib.ExitStack()
     config.stash[provision_key] = stack
@@ -79,6 +87,7 @@ def _settings(config: pytest.Config) -> config_mod.Settings:
 
 def _sandbox(config: pytest.Config) -> Sandbox:
     """One sandbox per test process; an unavailable sandbox fails every guide the same way."""
+    _provision(config)  # the sandbox came from [tool.goldenpath], not --sandbox
     if sandbox_key not in config.stash:
         settings = _settings(config)
         try:

@@ -284,8 +284,9 @@ class _Renderer:
                 self.problems.append(Problem(template_path, line, "",
                                              f"invalid Kubernetes manifest ({where}): {problem.message}",
                                              problem.hint))
-        suffix = Path(target).suffix
-        language = step.file.language or _FILE_LANGUAGES.get(Path(target).name) or _LANGUAGES.get(suffix, "text")
+        name = Path(target)
+        language = (step.file.language or _FILE_LANGUAGES.get(name.name)
+                    or _LANGUAGES.get(name.suffix, "text"))
         return RenderedFile(target, content, language, template_path, is_manifest)
 
 

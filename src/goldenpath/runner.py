@@ -16,6 +16,7 @@ environment is stopped and reported, so nothing is left behind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -278,6 +279,8 @@ class _GuideRun:
             attempt = self._background(step)
         else:
             attempt, attempts = self._with_retry(step)
+        if attempt.outcome in ("failed", "timeout") and step.step.requires:
+            attempt = self._diagnose(step, attempt)
         result = self._result(step, attempt, time.monotonic() - start, attempts)
         self.results.append(result)
         self.emit(Event("step-finished", self.guide.id, step.id, step.title, step.number,
@@ -291,6 +294,14 @@ class _GuideRun:
         except SandboxError as exc:
             return _Attempt("error", f"the sandbox could not prepare the step: {exc}")
         return None
+
+    def _diagnose(self, step: RenderedStep, attempt: _Attempt) -> _Attempt:
+        """A step that needs the sandbox failed: blame the sandbox if it broke meanwhile."""
+        problem = self.session.sandbox.diagnose(self.session)
+        if problem is None:
+            return attempt
+        return dataclasses.replace(attempt, outcome="error",
+                                   message=f"{problem} (the step said: {attempt.message})")
 
     def _with_retry(self, step: RenderedStep) -> tuple[_Attempt, int]:
         retry = step.step.retry

@@ -117,6 +117,10 @@ class Sandbox:
     def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
         """Called before each step that runs; raise :class:`SandboxError` if it cannot run."""
 
+    def diagnose(self, session: Session) -> str | None:
+        """After a step that needs the sandbox failed: why the sandbox is broken, or None."""
+        return None
+
     def teardown(self, session: Session) -> list[str]:
         """Remove what :meth:`setup` added; return descriptions of anything left behind."""
         return []
@@ -231,7 +235,9 @@ SANDBOXES: dict[str, Callable[[Settings], Sandbox]] = {
 """Sandbox name -> factory."""
 
 
-def provisioned(name: str, settings: Settings, keep: bool = False) -> contextlib.AbstractContextManager[object]:
+def provisioned(
+    name: str, settings: Settings, keep: bool = False
+) -> contextlib.AbstractContextManager[object]:
     """What a sandbox needs for a whole check run: the kwok sandbox's local cluster.
 
     Entered once per run (by the CLI, or by the main pytest process before xdist workers start,

@@ -98,9 +98,9 @@ class _Converter:
 
     def _union(self, node: yaml.Node, args: tuple[Any, ...], path: str) -> Any:
         options = [a for a in args if a is not type(None)]
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
-            if type(None) in args:
-                return None
+        is_null = isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+        if is_null and type(None) in args:
+            return None
         if len(options) == 1:
             return self.convert(node, options[0], path)
         # A union of scalars: accept the value if it has any of the listed types.
