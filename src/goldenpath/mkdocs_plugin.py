@@ -121,6 +121,7 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                 repo_url=self.repo_url,
                 section_titles=self.section_titles,
                 statuses=self._statuses,
+                cache_dir=self.settings.path(Path(".goldenpath") / "cache"),
             )
         except UserError as exc:
             raise plugin_error(exc) from None
@@ -136,6 +137,16 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         return {report.id: report for report in self.reports}
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
+        for uri, content in self.generated_files().items():
+            existing = files.get_file_from_path(uri)
+            if existing is not None:
+                log.warning("'%s' in docs is replaced by the page goldenpath generates", uri)
+                files.remove(existing)
+            files.append(File.generated(config, uri, content=content))
+        return files
+
+    def generated_files(self) -> dict[str, str]:
+        """Every file the plugin adds to the site (path in the site -> content), after on_config."""
         generated: dict[str, str] = {}
         self.pages = {}
         for page in self.build_pages():
@@ -155,13 +166,7 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             generated[self.config.status_page] = status_page.status_page(
                 self.reports, self.settings, self.config.status_page, json_uri)
             generated[json_uri] = status_module.to_json(self.reports)
-        for uri, content in generated.items():
-            existing = files.get_file_from_path(uri)
-            if existing is not None:
-                log.warning("'%s' in docs is replaced by the page goldenpath generates", uri)
-                files.remove(existing)
-            files.append(File.generated(config, uri, content=content))
-        return files
+        return generated
 
     def on_nav(
         self, nav: Navigation, /, *, config: MkDocsConfig, files: Files

@@ -7,6 +7,7 @@ tests build the same pages. The layout lives in Jinja2 templates (``page.md.j2``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import posixpath
 import re
@@ -334,17 +335,26 @@ def load_pages(
     repo_url: str = "",
     section_titles: Mapping[str, str] | None = None,
     statuses: Mapping[str, Any] | Callable[[Sequence[Guide]], Mapping[str, Any]] | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Page]:
     """Load, validate and render every guide under ``golden_paths`` into pages.
+
+    ``cache_dir`` keeps compiled templates between builds.
 
     ``statuses`` maps guide ids to their status reports, or is a function that returns them
     for the loaded guides. Raises :class:`UserError` with the problems of every guide.
     """
     guides, problems = spec.collect_guides(golden_paths)
+    bytecode_cache = None
+    if cache_dir is not None:
+        with contextlib.suppress(OSError):  # no cache is only slower
+            (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
+            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir / "jinja"))
     rendered: list[RenderedGuide] = []
     for guide in guides:
         try:
-            rendered.append(render_guide(guide, kubernetes_version=kubernetes_version))
+            rendered.append(render_guide(guide, kubernetes_version=kubernetes_version,
+                                         bytecode_cache=bytecode_cache))
         except UserError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -355,11 +365,13 @@ def load_pages(
                        section_titles=section_titles, statuses=statuses)
 
 
-def front_matter(page: Page) -> str:
+def front_matter(page: Page, status: str | None = None) -> str:
     """The page's metadata as YAML front matter, for generators that read it from the file."""
     meta: dict[str, Any] = {"title": page.title, "description": page.description}
     if page.tags:
         meta["tags"] = list(page.tags)
+    if status:
+        meta["status"] = status
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 

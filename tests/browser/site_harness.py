@@ -48,26 +48,13 @@ def missing_browser() -> str | None:
     return None
 
 
-def has_build_command() -> bool:
-    """Whether the CLI has ``goldenpath build`` (the site with statuses)."""
-    exe = Path(sys.executable).with_name("goldenpath")
-    if not exe.is_file():
-        return False
-    result = subprocess.run([str(exe), "build", "--help"], capture_output=True, text=True, timeout=60)
-    return result.returncode == 0
-
-
 def build_site(dest: Path, project: Path = ROOT) -> Path:
-    """Build the site of ``project`` strictly into ``dest``, with statuses (``goldenpath build``)
-    where the CLI has them, else with ``mkdocs build --strict``; raise with the output on failure."""
+    """Build the site of ``project`` strictly into ``dest``, with statuses (``goldenpath build``);
+    raise with the output on failure."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     if dest.exists():
         shutil.rmtree(dest)
-    if has_build_command():
-        command = [str(Path(sys.executable).with_name("goldenpath")), "build", "--site-dir", str(dest)]
-    else:
-        command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir",
-                   str(dest)]
+    command = [str(Path(sys.executable).with_name("goldenpath")), "build", "--site-dir", str(dest)]
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
                             timeout=300)
     if result.returncode != 0 or not (dest / "index.html").is_file():
