@@ -103,7 +103,7 @@ def test_site_builds_without_history_and_every_guide_is_unverified(project: Path
     statuses = json.loads((project / "site" / "status.json").read_text())
     assert {item["status"] for item in statuses} == {"unverified"}
     assert "goldenpath check svc" in page(project, "how-to/svc")
-    assert not (project / ".goldenpath").exists()  # building never creates a history
+    assert not (project / ".goldenpath" / "history.sqlite").exists()  # building never creates a history
     nav = (project / "site" / "index.html").read_text()
     assert 'href="status/"' in nav and "md-status--unverified" in nav
 
