@@ -17,6 +17,7 @@ import pytest
 
 from goldenpath import config, kwok
 from goldenpath.errors import SandboxError
+from goldenpath.kubernetes import pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "gp-test-"
@@ -33,16 +34,6 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +60,7 @@ def kwok_cluster(kwok_ctl: kwok.KwokCtl) -> Iterator[kwok.Cluster]:
     with _locked(lock):
         for other, _ready in kwok_ctl.status():
             pid = other.removeprefix(PREFIX).split("-")[0]
-            if other.startswith(PREFIX) and pid.isdigit() and not _pid_alive(int(pid)):
+            if other.startswith(PREFIX) and pid.isdigit() and not pid_alive(int(pid)):
                 kwok_ctl.delete(other)
         cluster = kwok_ctl.create(name)
     try:

@@ -148,7 +148,7 @@ class KubernetesSandbox(Sandbox):
             owner_host, _, pid = owner.rpartition(":")
             created = datetime.datetime.fromisoformat(meta["creationTimestamp"].replace("Z", "+00:00"))
             if owner_host == host and pid.isdigit():
-                orphan = not _pid_alive(int(pid))
+                orphan = not pid_alive(int(pid))
             else:
                 orphan = now - created > ORPHAN_AGE
             if orphan:
@@ -309,7 +309,8 @@ _LEDGER_TEMPLATE = ("jsonpath={range .items[*]}{.kind}/{.metadata.name}\t"
                     "{.metadata.labels.goldenpath\\.dev/run}{\"\\n\"}{end}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (namespaces of dead runs are orphans)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
