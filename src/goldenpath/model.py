@@ -263,8 +263,11 @@ class NextStep:
 class StandIn:
     """A local process that plays a container on the kwok sandbox, where no container runs."""
 
-    deployment: str = spec_field("Name of the Deployment whose pods it stands in for.")
-    port: int | str = spec_field("Container port it serves.")
+    deployment: str = spec_field("Name of the Deployment whose pods it stands in for (in messages).")
+    port: int | str = spec_field(
+        "Container port it serves; port-forwards to this port in the guide's namespace reach it, "
+        "so two stand-ins of one guide need different container ports."
+    )
     run: str = spec_field("Command that serves the port; `$PORT` holds the local port to bind.")
 
 

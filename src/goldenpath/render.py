@@ -366,8 +366,9 @@ def render_guide(
             renderer._add(f"spec.standIns[{i}].port", f"port '{port_text}' is not a number",
                           "use a number or a port parameter")
             port = 0
-        stand_ins.append(RenderedStandIn(stand_in.deployment, port,
-                                         renderer.text(stand_in.run, f"spec.standIns[{i}].run")))
+        stand_ins.append(RenderedStandIn(
+            renderer.text(stand_in.deployment, f"spec.standIns[{i}].deployment"), port,
+            renderer.text(stand_in.run, f"spec.standIns[{i}].run")))
     if renderer.problems:
         raise UserError(renderer.problems)
     return RenderedGuide(guide, values, dict(secrets or {}), prerequisites, tuple(steps), cleanup,
