@@ -115,7 +115,7 @@ def evaluate(
         if review_days > review_age:
             reason = f"last reviewed {review_days} days ago (limit {review_age})"
             return Status(guide.id, "stale", reason, last, last_pass, None, last_error, age)
-    reason = f"verified {_ago(age)} on {_sandbox_label(last)}"
+    reason = f"verified {_ago(age)} on {sandbox_label(last)}"
     return Status(guide.id, "verified", reason, last, last_pass, None, last_error, age)
 
 
@@ -125,9 +125,10 @@ def _ago(days: int) -> str:
     return "1 day ago" if days == 1 else f"{days} days ago"
 
 
-def _sandbox_label(run: RunRecord) -> str:
+def sandbox_label(run: RunRecord) -> str:
+    """``kwok v1.33.13`` or ``local``: the sandbox and, for clusters, the Kubernetes version."""
     version = run.sandbox_versions.get("kubernetes") or run.sandbox_versions.get("server")
-    return f"{run.sandbox} {version}" if version else run.sandbox
+    return f"{run.sandbox} {version}" if version and version != "unknown" else run.sandbox
 
 
 def evaluate_all(

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from goldenpath import freshness, render, spec
 from goldenpath.config import Settings
 from goldenpath.errors import EXIT_BROKEN, EXIT_OK, UserError
-from goldenpath.freshness import STATES, State, Status
+from goldenpath.freshness import STATES, State, Status, sandbox_label
 from goldenpath.history import History, RunRecord, StepRecord
 from goldenpath.model import Guide
 from goldenpath.results import page_path, page_url
@@ -181,12 +181,6 @@ def format_duration(seconds: float) -> str:
 
 def _date(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.timezone.utc).date().isoformat()
-
-
-def sandbox_label(run: RunRecord) -> str:
-    """``kwok v1.33.13`` or ``local``: the sandbox and, for clusters, the Kubernetes version."""
-    version = run.sandbox_versions.get("kubernetes") or run.sandbox_versions.get("server")
-    return f"{run.sandbox} {version}" if version and version != "unknown" else run.sandbox
 
 
 def load_guides(settings: Settings) -> list[Guide]:

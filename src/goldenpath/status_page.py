@@ -11,10 +11,11 @@ import posixpath
 from collections.abc import Mapping, Sequence
 
 from goldenpath.config import Settings
+from goldenpath.freshness import sandbox_label
 from goldenpath.history import RunRecord
 from goldenpath.model import Guide
 from goldenpath.page import cell, code, fence, one_line, page_uri, relative_link
-from goldenpath.status import GuideReport, counts, sandbox_label
+from goldenpath.status import GuideReport, counts
 
 STATUS_PAGE = "status.md"
 STATUS_JSON = "status.json"
