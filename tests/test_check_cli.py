@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -69,6 +70,13 @@ def test_unreachable_cluster_and_bad_input(tmp_path: Path) -> None:
     kwok = check(tmp_path, "--sandbox", "kubernetes",
                  env={"KUBECONFIG": str(unreachable_kubeconfig(tmp_path))})
     assert kwok.returncode == 3 and "the cluster is unreachable" in kwok.stderr
+    # The attempt is recorded, so the page can say so, and the guide is not marked broken.
+    status = subprocess.run([GOLDENPATH, "status", "--format", "json", "--golden-paths",
+                             str(tmp_path / "gp")], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    (entry,) = json.loads(status.stdout)
+    assert entry["status"] == "unverified"
+    assert "sandbox error" in entry["reason"] and "unreachable" in entry["reason"]
     unknown = check(tmp_path, "nope")
     assert unknown.returncode == 2 and "no guide named 'nope'" in unknown.stderr
     assert "Traceback" not in unknown.stderr + kwok.stderr

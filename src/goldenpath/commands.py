@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from goldenpath import config, params, render, spec
-from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, UserError
+from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, SandboxError, UserError
 from goldenpath.interrupts import sigterm_as_interrupt
 
 
@@ -95,6 +95,7 @@ def check(
     display = _CheckDisplay(console, len(rendered), parallel=jobs > 1)
     record = history_mod.Recorder(history_mod.History(settings.history_path) if history else None)
     done: list[results_mod.GuideResult] = []
+    unavailable: SandboxError | None = None
     try:
         with sigterm_as_interrupt(), sandbox.provisioned(settings.sandbox, settings, keep):
             box = sandbox.get_sandbox(settings.sandbox, settings)
@@ -105,9 +106,22 @@ def check(
                     for item in rendered:
                         done.append(runner.run_guide(item, box, on_event=display.event))
                         record(done[-1])
+    except SandboxError as exc:
+        if done:
+            raise  # the guides ran; the sandbox broke afterwards (e.g. stopping the cluster)
+        # Nothing could run: record it, so pages say the last attempt hit a sandbox error.
+        unavailable = exc
+        for item in rendered:
+            done.append(runner.unavailable(item, settings.sandbox, exc))
+            record(done[-1])
     finally:
         if junit is not None:
             results_mod.write_junit(done, {g.id: g for g in guides}, junit, settings.site_url)
+    if unavailable is not None:
+        print(f"error: {unavailable}", file=sys.stderr)
+        for error in record.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return EXIT_INFRA
     by_id = {g.id: g for g in guides}
     display.summary(done)
     for result in done:

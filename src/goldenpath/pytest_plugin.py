@@ -208,13 +208,18 @@ class GuideItem(pytest.Item):
 
     def runtest(self) -> None:
         settings = _settings(self.config)
-        sandbox = _sandbox(self.config)
         rendered = runner.prepare(self.guide, settings.kubernetes_version)
-        result = runner.run_guide(rendered, sandbox)
-        self.user_properties.extend(results.junit_properties(result))
         # Each xdist worker records its own guides; History makes concurrent writers safe.
         record = Recorder(None if self.config.getoption("no_history")
                           else History(settings.history_path))
+        try:
+            sandbox = _sandbox(self.config)
+        except SandboxError as exc:
+            # Recorded too, so the page says the last attempt hit a sandbox error.
+            record(runner.unavailable(rendered, settings.sandbox, exc))
+            raise
+        result = runner.run_guide(rendered, sandbox)
+        self.user_properties.extend(results.junit_properties(result))
         record(result)
         reasons: dict[str, list[str]] = {}
         for step in result.skipped:

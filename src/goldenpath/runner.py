@@ -122,9 +122,7 @@ def run_guide(
         leaks.extend(session.leaks)
     except SandboxError as exc:
         versions = {}
-        steps.append(StepResult(step_id="sandbox", title="open the sandbox", number=None,
-                                section="sandbox", outcome="error",
-                                message=mask(str(exc), rendered.secrets.values())))
+        steps.append(_sandbox_error(rendered, exc))
     result = GuideResult(
         guide_id=guide.id,
         outcome=guide_outcome(steps),
@@ -143,6 +141,26 @@ def run_guide(
 
 
 # --- one guide run ------------------------------------------------------------------------------
+
+
+def _sandbox_error(rendered: RenderedGuide, exc: SandboxError) -> StepResult:
+    return StepResult(step_id="sandbox", title="open the sandbox", number=None, section="sandbox",
+                      outcome="error", message=mask(str(exc), rendered.secrets.values()))
+
+
+def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -> GuideResult:
+    """The result of a guide that could not start because the sandbox is unavailable.
+
+    Recorded like any run, so pages show that the last attempt hit a sandbox error while the
+    guide keeps its previous status.
+    """
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return GuideResult(
+        guide_id=rendered.guide.id, outcome="error",
+        run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started=now, finished=now,
+        sandbox=sandbox_name, steps=(_sandbox_error(rendered, exc),),
+        content_hash=rendered.content_hash(), source=str(rendered.guide.source),
+    )
 
 
 @dataclass
