@@ -65,6 +65,11 @@ class Status:
         }
 
 
+def max_age_days(guide: Guide, settings: Settings) -> int:
+    """Days a pass stays fresh: the guide's own override, else the site's policy."""
+    return guide.metadata.freshness.max_age_days or settings.max_age_days
+
+
 def _days_between(earlier: datetime.datetime, later: datetime.datetime) -> int:
     """Calendar days, as a reader counts them: yesterday evening is "1 day ago"."""
     return max(0, (later.date() - earlier.astimezone(later.tzinfo).date()).days)
@@ -100,7 +105,7 @@ def evaluate(
         reason = f"broken at {where}: {last.failed_title}" if last.failed_title else "broken"
         return Status(guide.id, "broken", reason, last, last_pass, since, last_error, age)
 
-    max_age = guide.metadata.freshness.max_age_days or settings.max_age_days
+    max_age = max_age_days(guide, settings)
     review_age = guide.metadata.freshness.review_age_days or settings.review_age_days
     assert age is not None
     if last.content_hash and content_hash and last.content_hash != content_hash:

@@ -88,6 +88,7 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         self.pages: dict[str, Page] = {}
         self.settings = settings_module.Settings()
         self.reports: list[status_module.GuideReport] = []
+        self.report_by_id: dict[str, status_module.GuideReport] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
@@ -134,7 +135,8 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         except SandboxError as exc:
             log.warning("goldenpath: %s; every guide is shown as unverified", exc)
             self.reports = status_module.collect(self.settings, guides, now=now, use_history=False)
-        return {report.id: report for report in self.reports}
+        self.report_by_id = {report.id: report for report in self.reports}
+        return self.report_by_id
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         for uri, content in self.generated_files().items():
@@ -225,7 +227,7 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             page.meta.setdefault("description", generated.description)
             if generated.tags:
                 page.meta.setdefault("tags", list(generated.tags))
-            report = next((r for r in self.reports if r.id == generated.guide_id), None)
+            report = self.report_by_id.get(generated.guide_id or "")
             if report is not None:
                 page.meta["status"] = report.state
         return markdown

@@ -28,6 +28,7 @@ import schedule
 
 from goldenpath.config import Settings, load_settings
 from goldenpath.errors import EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, GoldenPathError, UserError
+from goldenpath.freshness import max_age_days
 
 if TYPE_CHECKING:
     from goldenpath.status import GuideReport
@@ -151,7 +152,7 @@ def due_guides(reports: Sequence[GuideReport], settings: Settings) -> list[str]:
     """Guides a daily run checks: not verified, or within a week of their max age."""
     due = []
     for report in reports:
-        max_age = report.guide.metadata.freshness.max_age_days or settings.max_age_days
+        max_age = max_age_days(report.guide, settings)
         age = report.status.age_days
         if report.state != "verified" or (age is not None and age >= max_age - DUE_MARGIN_DAYS):
             due.append(report.id)

@@ -183,13 +183,6 @@ def _date(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.timezone.utc).date().isoformat()
 
 
-def load_guides(settings: Settings) -> list[Guide]:
-    guides, problems = spec.collect_guides(settings.golden_paths_dir)
-    if problems:
-        raise UserError(problems)
-    return guides
-
-
 def collect(
     settings: Settings,
     guides: Sequence[Guide] | None = None,
@@ -204,7 +197,7 @@ def collect(
     :class:`~goldenpath.errors.SandboxError` when the history cannot be read.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    guides = load_guides(settings) if guides is None else guides
+    guides = spec.load_guides(settings.golden_paths_dir) if guides is None else guides
     history = history or History(settings.history_path)
     runs = history.latest_runs() if use_history else {}
     hashes = {g.id: render.content_hash(g) for g in guides}
