@@ -27,24 +27,42 @@ from pathlib import Path
 import yaml
 
 TARGET = 1.2
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def guide(guide_id: str) -> str:
     document = {
-        "apiVersion": "goldenpath.dev/v1", "kind": "GoldenPath",
-        "metadata": {"id": guide_id, "title": f"Synthetic {guide_id}", "summary": "Benchmark guide.",
-                     "owner": "@acme/platform", "stage": "build"},
+        "apiVersion": "goldenpath.dev/v1",
+        "kind": "GoldenPath",
+        "metadata": {
+            "id": guide_id,
+            "title": f"Synthetic {guide_id}",
+            "summary": "Benchmark guide.",
+            "owner": "@acme/platform",
+            "stage": "build",
+        },
         "spec": {
             "type": "how-to",
             "parameters": [{"name": "name", "description": "A name.", "default": guide_id}],
             "steps": [
-                {"id": "write", "title": "Write the greeting",
-                 "file": {"path": "hello.txt", "template": "hello.txt.j2"}},
-                {"id": "show", "title": "Show it", "run": "cat hello.txt",
-                 "expect": {"contains": ["hello from {{ name }}"]}},
+                {
+                    "id": "write",
+                    "title": "Write the greeting",
+                    "file": {"path": "hello.txt", "template": "hello.txt.j2"},
+                },
+                {
+                    "id": "show",
+                    "title": "Show it",
+                    "run": "cat hello.txt",
+                    "expect": {"contains": ["hello from {{ name }}"]},
+                },
                 {"id": "say", "title": "Say done", "run": "echo done", "expect": {"output": "done\n"}},
             ],
         },
@@ -53,8 +71,9 @@ def guide(guide_id: str) -> str:
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                   env={**os.environ, **GIT_ENV})
+    subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, env={**os.environ, **GIT_ENV}
+    )
 
 
 def make_repo(root: Path, count: int) -> list[str]:
@@ -96,8 +115,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="goldenpath-bench-") as tmp:
         repo = Path(tmp)
         ids = make_repo(repo, args.guides)
-        selected = subprocess.run([goldenpath, "affected", "--base", "HEAD~1"], cwd=repo,
-                                  capture_output=True, text=True, check=True).stdout
+        selected = subprocess.run(
+            [goldenpath, "affected", "--base", "HEAD~1"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout
         print(selected.rstrip())
         affected = timed([goldenpath, "check", "--affected", "--base", "HEAD~1"], repo, args.repeat)
         single = timed([goldenpath, "check", ids[7]], repo, args.repeat)

@@ -29,12 +29,19 @@ def commands(count: int) -> list[str]:
 
 
 def write_guide(folder: Path, count: int) -> Path:
-    steps = [{"id": f"s{i}", "title": f"Step {i}", "run": command}
-             for i, command in enumerate(commands(count))]
+    steps = [
+        {"id": f"s{i}", "title": f"Step {i}", "run": command} for i, command in enumerate(commands(count))
+    ]
     document = {
-        "apiVersion": "goldenpath.dev/v1", "kind": "GoldenPath",
-        "metadata": {"id": "bench", "title": "Bench", "summary": "Trivial steps.",
-                     "owner": "@acme/platform", "stage": "test"},
+        "apiVersion": "goldenpath.dev/v1",
+        "kind": "GoldenPath",
+        "metadata": {
+            "id": "bench",
+            "title": "Bench",
+            "summary": "Trivial steps.",
+            "owner": "@acme/platform",
+            "stage": "test",
+        },
         "spec": {"type": "how-to", "steps": steps},
     }
     path = folder / "bench" / "guide.yaml"
@@ -71,8 +78,10 @@ def main() -> int:
     ratio = ours / baseline
     print(f"steps:                 {args.steps}")
     print(f"bash -c loop:          {baseline:.3f}s ({baseline / args.steps * 1000:.2f} ms/step)")
-    print(f"goldenpath runner:     {ours:.3f}s ({ours / args.steps * 1000:.2f} ms/step, "
-          "including sandbox setup and teardown)")
+    print(
+        f"goldenpath runner:     {ours:.3f}s ({ours / args.steps * 1000:.2f} ms/step, "
+        "including sandbox setup and teardown)"
+    )
     print(f"ratio runner/bash -c:  {ratio:.2f} (target <= {TARGET})")
     return 0 if ratio <= TARGET else 1
 

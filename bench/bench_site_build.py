@@ -140,11 +140,17 @@ def write_guides(root: Path, count: int) -> None:
     for n in range(count):
         folder = root / f"service-{n}"
         (folder / "templates").mkdir(parents=True)
-        (folder / "guide.yaml").write_text(GUIDE.format(
-            id=f"service-{n}", n=n, team=n % 7, stage=stages[n % 5],
-            type="getting-started" if n % 4 == 0 else "how-to",
-            next=f"service-{(n + 1) % count}",
-        ), encoding="utf-8")
+        (folder / "guide.yaml").write_text(
+            GUIDE.format(
+                id=f"service-{n}",
+                n=n,
+                team=n % 7,
+                stage=stages[n % 5],
+                type="getting-started" if n % 4 == 0 else "how-to",
+                next=f"service-{(n + 1) % count}",
+            ),
+            encoding="utf-8",
+        )
         (folder / "templates" / "app.py.j2").write_text(APP, encoding="utf-8")
         (folder / "templates" / "deploy.yaml.j2").write_text(DEPLOYMENT, encoding="utf-8")
 
@@ -160,7 +166,8 @@ def make_projects(base: Path, count: int) -> tuple[Path, Path]:
     with_plugin = base / "with-plugin"
     (with_plugin / "docs").mkdir(parents=True)
     (with_plugin / "mkdocs.yml").write_text(
-        SITE.format(plugin=f"  - goldenpath:\n      golden_paths: {specs}\n"), encoding="utf-8")
+        SITE.format(plugin=f"  - goldenpath:\n      golden_paths: {specs}\n"), encoding="utf-8"
+    )
     (with_plugin / "docs" / "index.md").write_text(home, encoding="utf-8")
     (with_plugin / "docs" / "tags.md").write_text(tags, encoding="utf-8")
 
@@ -170,8 +177,9 @@ def make_projects(base: Path, count: int) -> tuple[Path, Path]:
     plain = base / "plain"
     docs = plain / "docs"
     docs.mkdir(parents=True)
-    extra = yaml.safe_dump({"extra": {"status": dict(config.extra["status"])},
-                            "extra_css": list(config.extra_css)})
+    extra = yaml.safe_dump(
+        {"extra": {"status": dict(config.extra["status"])}, "extra_css": list(config.extra_css)}
+    )
     (plain / "mkdocs.yml").write_text(SITE.format(plugin="") + extra, encoding="utf-8")
     (docs / "index.md").write_text(home, encoding="utf-8")
     (docs / "tags.md").write_text(tags, encoding="utf-8")
@@ -191,8 +199,13 @@ def build_seconds(project: Path) -> float:
     noisy machine, and the build is single-threaded, so the two agree on a quiet one."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
-                            cwd=project, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"mkdocs build failed in {project}:\n{result.stderr}")
@@ -202,13 +215,15 @@ def build_seconds(project: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("counts", nargs="*", type=int, default=[50, 200])
-    parser.add_argument("--runs", type=int, default=4,
-                        help="builds per variant; the first plugin build is cold, the best of the "
-                             "rest counts")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=4,
+        help="builds per variant; the first plugin build is cold, the best of the rest counts",
+    )
     args = parser.parse_args()
     print("CPU seconds of each mkdocs build (best of the runs)")
-    print(f"{'guides':>6}  {'cold s':>7}  {'plugin s':>9}  {'plain s':>8}  {'cold ratio':>10}  "
-          f"{'ratio':>6}")
+    print(f"{'guides':>6}  {'cold s':>7}  {'plugin s':>9}  {'plain s':>8}  {'cold ratio':>10}  {'ratio':>6}")
     worst = 0.0
     for count in args.counts:
         with tempfile.TemporaryDirectory(prefix="goldenpath-bench-") as tmp:
@@ -223,8 +238,9 @@ def main() -> int:
             cold, warm, base = plugin_times[0], min(plugin_times[1:] or plugin_times), min(plain_times)
             ratio = warm / base
             worst = max(worst, ratio) if count >= 200 else worst
-            print(f"{count:>6}  {cold:>7.2f}  {warm:>9.2f}  {base:>8.2f}  {cold / base:>10.3f}  "
-                  f"{ratio:>6.3f}")
+            print(
+                f"{count:>6}  {cold:>7.2f}  {warm:>9.2f}  {base:>8.2f}  {cold / base:>10.3f}  {ratio:>6.3f}"
+            )
     print(f"target: ratio <= {TARGET_RATIO} at 200 guides")
     return 0 if worst <= TARGET_RATIO else 1
 

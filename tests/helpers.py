@@ -33,8 +33,12 @@ def guide_spec(
 ) -> str:
     """The YAML text of a minimal valid golden-path spec."""
     spec: dict[str, Any] = {"type": guide_type, "steps": list(steps)}
-    for key, value in (("cleanup", cleanup), ("parameters", parameters),
-                       ("prerequisites", prerequisites), ("troubleshooting", troubleshooting)):
+    for key, value in (
+        ("cleanup", cleanup),
+        ("parameters", parameters),
+        ("prerequisites", prerequisites),
+        ("troubleshooting", troubleshooting),
+    ):
         if value:
             spec[key] = list(value)
     document = {
@@ -97,10 +101,16 @@ def processes_with(marker: str) -> list[str]:
 def unreachable_kubeconfig(folder: Path) -> Path:
     """A kubeconfig whose API server address refuses connections (nothing listens on port 1)."""
     path = folder / "unreachable.kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "nowhere",
-        "clusters": [{"name": "nowhere", "cluster": {"server": "https://127.0.0.1:1"}}],
-        "users": [{"name": "nobody", "user": {"token": "not-a-real-token"}}],
-        "contexts": [{"name": "nowhere", "context": {"cluster": "nowhere", "user": "nobody"}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "nowhere",
+                "clusters": [{"name": "nowhere", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "nobody", "user": {"token": "not-a-real-token"}}],
+                "contexts": [{"name": "nowhere", "context": {"cluster": "nowhere", "user": "nobody"}}],
+            }
+        )
+    )
     return path

@@ -127,8 +127,11 @@ def test_compares_with_the_merge_base_not_the_moved_target(repo: Path) -> None:
 def test_page_template_override_selects_every_guide(repo: Path) -> None:
     (repo / "page_templates").mkdir()
     (repo / "page_templates/page.md.j2").write_text('{% extends "goldenpath/page.md.j2" %}\n')
-    edit(repo / "pyproject.toml", 'golden_paths = "golden_paths"',
-         'golden_paths = "golden_paths"\npage_templates = "page_templates"')
+    edit(
+        repo / "pyproject.toml",
+        'golden_paths = "golden_paths"',
+        'golden_paths = "golden_paths"\npage_templates = "page_templates"',
+    )
     commit_all(repo)
     (repo / "page_templates/page.md.j2").write_text("{{ meta.title }}\n")
     report = run(repo, "HEAD")
@@ -139,8 +142,11 @@ def test_page_template_override_selects_every_guide(repo: Path) -> None:
 def test_goldenpath_settings_select_every_guide_but_other_pyproject_edits_do_not(repo: Path) -> None:
     edit(repo / "pyproject.toml", 'version = "1"', 'version = "2"')
     assert ids(run(repo)) == {}
-    edit(repo / "pyproject.toml", 'golden_paths = "golden_paths"',
-         'golden_paths = "golden_paths"\nkubernetes_version = "1.31"')
+    edit(
+        repo / "pyproject.toml",
+        'golden_paths = "golden_paths"',
+        'golden_paths = "golden_paths"\nkubernetes_version = "1.31"',
+    )
     report = run(repo)
     assert len(report.guides) == 3
     assert report.everything is not None and "settings" in report.everything
@@ -160,8 +166,7 @@ def test_unknown_revision_is_bad_input(repo: Path) -> None:
         run(repo, "nope")
 
 
-def test_cli_json(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(repo)
     git(repo, "rm", "-q", "-r", "golden_paths/beta")
     edit(repo / "golden_paths/gamma/templates/deploy.yaml.j2", "replicas: 1", "replicas: 2")
@@ -169,14 +174,17 @@ def test_cli_json(repo: Path, monkeypatch: pytest.MonkeyPatch,
     data = json.loads(capsys.readouterr().out)
     assert data["base"] == "main"
     assert [(g["id"], g["status"], g["check"]) for g in data["guides"]] == [
-        ("gamma", "changed", True), ("beta", "removed", False)]
+        ("gamma", "changed", True),
+        ("beta", "removed", False),
+    ]
     assert main(["affected", "--base", "main"]) == 0
     text = capsys.readouterr().out
     assert "gamma" in text and "removed" in text
 
 
-def test_check_affected_with_nothing_affected_exits_0(repo: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_affected_with_nothing_affected_exits_0(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(repo)
     edit(repo / "README.md", "Docs", "Our docs")
     assert main(["check", "--affected", "--base", "main"]) == 0
@@ -195,9 +203,23 @@ def test_check_affected_runs_only_the_affected_guide(repo: Path, tmp_path: Path)
     edit(repo / "golden_paths/gamma/templates/gamma.txt.j2", "gamma", "GAMMA")
     junit = tmp_path / "junit.xml"
     result = subprocess.run(
-        [sys.executable, "-m", "goldenpath.cli", "check", "--affected", "--base", "main",
-         "--junit", str(junit)],
-        cwd=repo, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "goldenpath.cli",
+            "check",
+            "--affected",
+            "--base",
+            "main",
+            "--junit",
+            str(junit),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     cases = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
     assert cases == ["gamma"]

@@ -19,22 +19,36 @@ from helpers import processes_with, unreachable_kubeconfig, write_guide
 GOLDENPATH = str(Path(sys.executable).parent / "goldenpath")
 
 
-def check(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
-          ) -> subprocess.CompletedProcess[str]:
+def check(
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "gp"), *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "COLUMNS": "120", **(env or {})},
     )
 
 
 def test_passing_and_failing_guides_exit_codes_and_junit(tmp_path: Path) -> None:
-    write_guide(tmp_path / "gp", "good", [{"id": "hi", "title": "Say hi", "run": "echo hi",
-                                           "expect": {"output": "hi"}},
-                                          {"id": "deploy", "title": "Deploy", "run": "kubectl x",
-                                           "requires": ["cluster"]}])
-    write_guide(tmp_path / "gp", "bad", [{"id": "oops", "title": "Fail", "run": "exit 1"}],
-                guide_type="getting-started")
+    write_guide(
+        tmp_path / "gp",
+        "good",
+        [
+            {"id": "hi", "title": "Say hi", "run": "echo hi", "expect": {"output": "hi"}},
+            {"id": "deploy", "title": "Deploy", "run": "kubectl x", "requires": ["cluster"]},
+        ],
+    )
+    write_guide(
+        tmp_path / "gp",
+        "bad",
+        [{"id": "oops", "title": "Fail", "run": "exit 1"}],
+        guide_type="getting-started",
+    )
     junit = tmp_path / "out" / "junit.xml"
 
     good = check(tmp_path, "good")
@@ -67,13 +81,18 @@ def test_missing_tool_exits_3_and_is_not_broken(tmp_path: Path) -> None:
 
 def test_unreachable_cluster_and_bad_input(tmp_path: Path) -> None:
     write_guide(tmp_path / "gp", "g", [{"id": "s", "title": "S", "run": "true"}])
-    kwok = check(tmp_path, "--sandbox", "kubernetes",
-                 env={"KUBECONFIG": str(unreachable_kubeconfig(tmp_path))})
+    kwok = check(
+        tmp_path, "--sandbox", "kubernetes", env={"KUBECONFIG": str(unreachable_kubeconfig(tmp_path))}
+    )
     assert kwok.returncode == 3 and "the cluster is unreachable" in kwok.stderr
     # The attempt is recorded, so the page can say so, and the guide is not marked broken.
-    status = subprocess.run([GOLDENPATH, "status", "--format", "json", "--golden-paths",
-                             str(tmp_path / "gp")], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=60)
+    status = subprocess.run(
+        [GOLDENPATH, "status", "--format", "json", "--golden-paths", str(tmp_path / "gp")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     (entry,) = json.loads(status.stdout)
     assert entry["status"] == "unverified"
     assert "sandbox error" in entry["reason"] and "unreachable" in entry["reason"]
@@ -84,10 +103,18 @@ def test_unreachable_cluster_and_bad_input(tmp_path: Path) -> None:
 
 def test_secret_is_never_printed(tmp_path: Path) -> None:
     secret = f"tok-{uuid.uuid4().hex}"
-    write_guide(tmp_path / "gp", "secret", [
-        {"id": "use", "title": "Use the token",
-         "run": "echo 'token: {{ token }}'; echo $MY_TOKEN >&2; exit 1"},
-    ], parameters=[{"name": "token", "description": "Token.", "secret": True, "env": "MY_TOKEN"}])
+    write_guide(
+        tmp_path / "gp",
+        "secret",
+        [
+            {
+                "id": "use",
+                "title": "Use the token",
+                "run": "echo 'token: {{ token }}'; echo $MY_TOKEN >&2; exit 1",
+            },
+        ],
+        parameters=[{"name": "token", "description": "Token.", "secret": True, "env": "MY_TOKEN"}],
+    )
     junit = tmp_path / "junit.xml"
     out = check(tmp_path, "--junit", str(junit), env={"MY_TOKEN": secret})
     assert out.returncode == 1
@@ -102,13 +129,25 @@ def test_ctrl_c_runs_cleanup_leaves_nothing_and_exits_130(tmp_path: Path, jobs: 
     marker = f"gp-ctrlc-{uuid.uuid4().hex}"
     names = ["slow-a", "slow-b"][:jobs]
     for name in names:
-        write_guide(tmp_path / "gp", name, [
-            {"id": "wait", "title": "Wait",
-             "run": f"touch {tmp_path / name}.started; bash -c 'sleep 60; true' {marker}"},
-        ], cleanup=[{"id": "undo", "title": "Undo", "run": f"touch {tmp_path / name}.cleaned"}])
+        write_guide(
+            tmp_path / "gp",
+            name,
+            [
+                {
+                    "id": "wait",
+                    "title": "Wait",
+                    "run": f"touch {tmp_path / name}.started; bash -c 'sleep 60; true' {marker}",
+                },
+            ],
+            cleanup=[{"id": "undo", "title": "Undo", "run": f"touch {tmp_path / name}.cleaned"}],
+        )
     proc = subprocess.Popen(
         [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "gp"), "--jobs", str(jobs)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while not all((tmp_path / f"{name}.started").exists() for name in names):
         assert time.monotonic() < deadline and proc.poll() is None

@@ -20,25 +20,46 @@ from goldenpath.results import GuideResult, StepResult
 UTC = datetime.timezone.utc
 
 
-def make_result(guide_id: str, run_id: str, outcome: str = "passed",
-                when: datetime.datetime | None = None, content_hash: str = "abc") -> GuideResult:
+def make_result(
+    guide_id: str,
+    run_id: str,
+    outcome: str = "passed",
+    when: datetime.datetime | None = None,
+    content_hash: str = "abc",
+) -> GuideResult:
     when = when or datetime.datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-    steps = [StepResult(step_id="first", title="First", number=1, section="steps",
-                        outcome="passed", duration=0.5)]
+    steps = [
+        StepResult(step_id="first", title="First", number=1, section="steps", outcome="passed", duration=0.5)
+    ]
     if outcome != "passed":
-        steps.append(StepResult(step_id="second", title="Second step", number=2, section="steps",
-                                outcome=outcome, message="exit code 1, expected 0", duration=0.2))
-    return GuideResult(guide_id=guide_id, outcome=outcome, run_id=run_id, started=when,  # type: ignore[arg-type]
-                       finished=when + datetime.timedelta(seconds=1), sandbox="local",
-                       sandbox_versions={"bash": "5.2"}, steps=tuple(steps),
-                       content_hash=content_hash)
+        steps.append(
+            StepResult(
+                step_id="second",
+                title="Second step",
+                number=2,
+                section="steps",
+                outcome=outcome,
+                message="exit code 1, expected 0",
+                duration=0.2,
+            )
+        )
+    return GuideResult(
+        guide_id=guide_id,
+        outcome=outcome,
+        run_id=run_id,
+        started=when,  # type: ignore[arg-type]
+        finished=when + datetime.timedelta(seconds=1),
+        sandbox="local",
+        sandbox_versions={"bash": "5.2"},
+        steps=tuple(steps),
+        content_hash=content_hash,
+    )
 
 
 def test_record_and_read_back(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite")
     history.record(make_result("a", "r1"))
-    history.record(make_result("a", "r2", "failed",
-                               when=datetime.datetime(2026, 11, 2, tzinfo=UTC)))
+    history.record(make_result("a", "r2", "failed", when=datetime.datetime(2026, 11, 2, tzinfo=UTC)))
     runs = history.runs("a")
     assert [r.run_id for r in runs] == ["r2", "r1"]
     assert runs[0].failed_step == "second" and runs[0].failed_number == 2

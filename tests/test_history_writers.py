@@ -17,23 +17,40 @@ GUIDES = [f"g{i}" for i in range(6)]
 
 @pytest.mark.slow
 def test_pytest_workers_and_a_cli_run_record_every_run(tmp_path: Path) -> None:
-    build_file_tree(tmp_path, {
-        "pyproject.toml": '[tool.goldenpath]\ngolden_paths = "gp"\n',
-        "checks/all.suite.yaml": "golden_paths: ../gp\n",
-    })
+    build_file_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.goldenpath]\ngolden_paths = "gp"\n',
+            "checks/all.suite.yaml": "golden_paths: ../gp\n",
+        },
+    )
     for name in GUIDES:
-        write_guide(tmp_path / "gp", name, [
-            {"id": "a", "title": "Wait", "run": "sleep 0.2"},
-            {"id": "b", "title": "Say", "run": f"echo {name}", "expect": {"output": name}},
-        ])
+        write_guide(
+            tmp_path / "gp",
+            name,
+            [
+                {"id": "a", "title": "Wait", "run": "sleep 0.2"},
+                {"id": "b", "title": "Say", "run": f"echo {name}", "expect": {"output": name}},
+            ],
+        )
     env = {**os.environ, "COLUMNS": "120"}
     env.pop("PYTEST_XDIST_WORKER", None)
     suite = subprocess.Popen(
         [sys.executable, "-m", "pytest", "checks/", "-n", "2", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    cli = subprocess.Popen([str(Path(sys.executable).parent / "goldenpath"), "check"],
-                           cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    cli = subprocess.Popen(
+        [str(Path(sys.executable).parent / "goldenpath"), "check"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     suite_out, _ = suite.communicate(timeout=180)
     cli_out, _ = cli.communicate(timeout=180)
     assert suite.returncode == 0, suite_out

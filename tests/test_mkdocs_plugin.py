@@ -49,18 +49,25 @@ def mkdocs_build(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES, tmp_path / "specs")
-    build_file_tree(tmp_path, {
-        "mkdocs.yml": MKDOCS_YML,
-        "docs/index.md": "# Home\n\n[Start here](getting-started/sample-service.md#step-call-it)\n",
-        "docs/tags.md": "# Tags\n\n<!-- material/tags -->\n",
-    })
+    build_file_tree(
+        tmp_path,
+        {
+            "mkdocs.yml": MKDOCS_YML,
+            "docs/index.md": "# Home\n\n[Start here](getting-started/sample-service.md#step-call-it)\n",
+            "docs/tags.md": "# Tags\n\n<!-- material/tags -->\n",
+        },
+    )
     return tmp_path
 
 
@@ -91,8 +98,7 @@ def test_build_generates_guide_pages(project: Path) -> None:
 def test_bad_spec_fails_with_file_and_line(project: Path) -> None:
     spec = project / "specs" / "sample-task" / "guide.yaml"
     text = spec.read_text(encoding="utf-8")
-    spec.write_text(text.replace("  stage: test\n", "  stage: test\n  colour: red\n"),
-                    encoding="utf-8")
+    spec.write_text(text.replace("  stage: test\n", "  stage: test\n  colour: red\n"), encoding="utf-8")
     line = text.splitlines().index("  stage: test") + 2
     result = mkdocs_build(project)
     assert result.returncode != 0

@@ -28,8 +28,8 @@ def fenced_blocks(markdown: str) -> list[tuple[str, str]]:
         close = re.compile(rf"^{indent}{ticks}`*[ \t]*$", re.MULTILINE)
         end = close.search(markdown, match.end())
         assert end is not None, f"unclosed fence at {match.start()}"
-        lines = markdown[match.end():end.start()].splitlines(keepends=True)
-        content = "".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
+        lines = markdown[match.end() : end.start()].splitlines(keepends=True)
+        content = "".join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
         blocks.append((match["info"].strip(), content))
         pos = end.end()
     return blocks
@@ -106,11 +106,12 @@ def test_override_template_extends_the_built_in_one(
 ) -> None:
     (tmp_path / "page.md.j2").write_text(
         '{% extends "goldenpath/page.md.j2" %}\n'
-        "{% block status %}\n!!! success \"{{ status }}\"\n\n{% endblock %}\n",
+        '{% block status %}\n!!! success "{{ status }}"\n\n{% endblock %}\n',
         encoding="utf-8",
     )
-    built = page.build_pages([rendered["sample-task"]], template_dir=tmp_path,
-                             statuses={"sample-task": "Verified"})
+    built = page.build_pages(
+        [rendered["sample-task"]], template_dir=tmp_path, statuses={"sample-task": "Verified"}
+    )
     markdown = built[0].markdown
     assert '!!! success "Verified"\n\n!!! abstract "At a glance"' in markdown
     assert "## 1. Say hello { #step-say-hello }" in markdown

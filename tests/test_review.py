@@ -63,8 +63,16 @@ def test_check_results_and_lint_findings(repo: Path, tmp_path: Path) -> None:
 
 def test_json_results(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
-    path.write_text(json.dumps({"guides": [{"guide": "a", "outcome": "passed"},
-                                           {"id": "b", "status": "error", "message": "no cluster"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "guides": [
+                    {"guide": "a", "outcome": "passed"},
+                    {"id": "b", "status": "error", "message": "no cluster"},
+                ]
+            }
+        )
+    )
     found = load_results(path)
     assert found["a"].outcome == "passed"
     assert (found["b"].outcome, found["b"].message) == ("error", "no cluster")
@@ -115,8 +123,9 @@ def test_fits_the_comment_limit_with_a_pointer(repo: Path) -> None:
 def test_cli_writes_comment_and_full_review(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
     edit(repo / "golden_paths/alpha/templates/app.txt.j2", "hello", "hi")
-    assert main(["review", "--base", "main", "--output", "out/comment.md",
-                 "--full-output", "out/full.md"]) == 0
+    assert (
+        main(["review", "--base", "main", "--output", "out/comment.md", "--full-output", "out/full.md"]) == 0
+    )
     comment = (repo / "out/comment.md").read_text()
     assert comment == (repo / "out/full.md").read_text()
     assert "+alpha says hi" in comment

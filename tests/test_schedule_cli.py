@@ -22,19 +22,28 @@ GOLDENPATH = str(Path(sys.executable).parent / "goldenpath")
 
 
 def schedule(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([GOLDENPATH, "schedule", *args], cwd=root, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "COLUMNS": "120"})
+    return subprocess.run(
+        [GOLDENPATH, "schedule", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "120"},
+    )
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    build_file_tree(tmp_path, {
-        "pyproject.toml": '[tool.goldenpath]\ngolden_paths = "gp"\n',
-        "mkdocs.yml": "site_name: Scheduled\ntheme: {name: material}\n"
-                      "markdown_extensions: [admonition, attr_list, md_in_html, pymdownx.superfences]\n"
-                      "plugins: [goldenpath]\n",
-        "docs/index.md": "# Home\n",
-    })
+    build_file_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.goldenpath]\ngolden_paths = "gp"\n',
+            "mkdocs.yml": "site_name: Scheduled\ntheme: {name: material}\n"
+            "markdown_extensions: [admonition, attr_list, md_in_html, pymdownx.superfences]\n"
+            "plugins: [goldenpath]\n",
+            "docs/index.md": "# Home\n",
+        },
+    )
     write_guide(tmp_path / "gp", "fine", [{"id": "s", "title": "S", "run": "echo ok"}])
     return tmp_path
 
@@ -45,8 +54,7 @@ def test_once_runs_every_guide_records_history_and_rebuilds_the_site(project: Pa
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "starting a full run" in ran.stderr and "site rebuilt in" in ran.stderr
     assert "full run finished with exit code 0" in ran.stderr
-    assert [r.outcome for r in History(project / ".goldenpath/history.sqlite").runs("fine")] == \
-        ["passed"]
+    assert [r.outcome for r in History(project / ".goldenpath/history.sqlite").runs("fine")] == ["passed"]
     site = json.loads((project / "site" / "status.json").read_text())
     assert [(i["guide"], i["status"]) for i in site] == [("fine", "verified")]
 
@@ -83,10 +91,21 @@ def test_due_guides_are_unverified_or_close_to_their_max_age(tmp_path: Path) -> 
     now = datetime.datetime.now(datetime.timezone.utc)
     for guide in spec.load_guides(settings.golden_paths_dir, only=["fresh", "aging"]):
         when = now - datetime.timedelta(days=1 if guide.id == "fresh" else 84)
-        history.record(GuideResult(guide_id=guide.id, outcome="passed", run_id=f"r-{guide.id}",
-                                   started=when, finished=when, sandbox="local",
-                                   content_hash=render.content_hash(guide)))
+        history.record(
+            GuideResult(
+                guide_id=guide.id,
+                outcome="passed",
+                run_id=f"r-{guide.id}",
+                started=when,
+                finished=when,
+                sandbox="local",
+                content_hash=render.content_hash(guide),
+            )
+        )
     reports = status.collect(settings, now=now)
-    assert {r.id: r.state for r in reports} == {"fresh": "verified", "aging": "verified",
-                                                 "never": "unverified"}
+    assert {r.id: r.state for r in reports} == {
+        "fresh": "verified",
+        "aging": "verified",
+        "never": "unverified",
+    }
     assert sorted(due_guides(reports, settings)) == ["aging", "never"]

@@ -89,13 +89,20 @@ def test_an_overlapping_run_is_skipped(tmp_path: Path) -> None:
 def test_a_run_of_another_process_is_not_overlapped(tmp_path: Path) -> None:
     lock = tmp_path / "lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import fcntl, os, time
             fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)
             fcntl.flock(fd, fcntl.LOCK_EX)
             print("locked", flush=True)
             time.sleep(30)
-        """)], stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         calls: list[bool] = []
@@ -132,8 +139,12 @@ SERVE = textwrap.dedent("""
 
 @pytest.mark.parametrize("state", ["idle", "busy"])
 def test_sigterm_stops_cleanly(tmp_path: Path, state: str) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(tmp_path), state],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(tmp_path), state],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     assert "scheduler started" in proc.stderr.readline()  # logged once SIGTERM is handled
     if state == "busy":

@@ -44,8 +44,9 @@ def load(path: Path) -> Any:
 
 @pytest.mark.parametrize("path", SHIPPED + FIXTURES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_accepts_every_shipped_spec(validator: jsonschema.Draft202012Validator, path: Path) -> None:
-    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in validator.iter_errors(load(path))]
+    errors = [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(load(path))
+    ]
     assert errors == []
 
 
@@ -67,8 +68,17 @@ def good() -> dict[str, Any]:
         (lambda d: d.update(kind="Guide"), "was expected"),
         (lambda d: d["metadata"].update(id="Bad Id"), "does not match"),
     ],
-    ids=["unknown-key", "unknown-step-key", "wrong-type", "wrong-number", "missing-required",
-         "empty-steps", "bad-enum", "bad-kind", "bad-id"],
+    ids=[
+        "unknown-key",
+        "unknown-step-key",
+        "wrong-type",
+        "wrong-number",
+        "missing-required",
+        "empty-steps",
+        "bad-enum",
+        "bad-kind",
+        "bad-id",
+    ],
 )
 def test_rejects_broken_specs(
     validator: jsonschema.Draft202012Validator, good: dict[str, Any], breakage: Any, expected: str

@@ -59,8 +59,11 @@ def page(root: Path, uri: str) -> str:
 
 def banner(article: str) -> tuple[str, str]:
     """(state, title) of the status banner at the top of a page."""
-    found = re.search(r'<div class="goldenpath-status goldenpath-status--(\w+)">\s*'
-                      r'<div class="admonition \w+">\s*<p class="admonition-title">(.*?)</p>', article)
+    found = re.search(
+        r'<div class="goldenpath-status goldenpath-status--(\w+)">\s*'
+        r'<div class="admonition \w+">\s*<p class="admonition-title">(.*?)</p>',
+        article,
+    )
     assert found is not None, article[:2000]
     return found.group(1), found.group(2)
 
@@ -75,16 +78,30 @@ def build(root: Path) -> None:
 def project(tmp_path: Path) -> Path:
     build_file_tree(tmp_path, {"mkdocs.yml": MKDOCS_YML, "docs/index.md": "# Platform docs\n"})
     guides = tmp_path / "gp"
-    write_guide(guides, "svc", [
-        {"id": "make", "title": "Create the app", "file": {"path": "app.txt", "template": "app.txt.j2"}},
-        {"id": "show", "title": "Show it", "run": "cat app.txt", "expect": {"output": "v1"}},
-        {"id": "deploy", "title": "Deploy it", "run": "kubectl apply -f app.txt",
-         "requires": ["cluster"]},
-    ], templates={"app.txt.j2": "v1\n"})
-    write_guide(guides, "bad", [
-        {"id": "warm", "title": "Warm up", "run": "true"},
-        {"id": "oops", "title": "Call the API", "run": "echo 'HTTP 500' >&2; exit 7"},
-    ], guide_type="getting-started")
+    write_guide(
+        guides,
+        "svc",
+        [
+            {"id": "make", "title": "Create the app", "file": {"path": "app.txt", "template": "app.txt.j2"}},
+            {"id": "show", "title": "Show it", "run": "cat app.txt", "expect": {"output": "v1"}},
+            {
+                "id": "deploy",
+                "title": "Deploy it",
+                "run": "kubectl apply -f app.txt",
+                "requires": ["cluster"],
+            },
+        ],
+        templates={"app.txt.j2": "v1\n"},
+    )
+    write_guide(
+        guides,
+        "bad",
+        [
+            {"id": "warm", "title": "Warm up", "run": "true"},
+            {"id": "oops", "title": "Call the API", "run": "echo 'HTTP 500' >&2; exit 7"},
+        ],
+        guide_type="getting-started",
+    )
     write_guide(guides, "tool", [{"id": "use", "title": "Use the tool", "run": "gp-site-tool"}])
     write_guide(guides, "old", [{"id": "s", "title": "S", "run": "true"}])
     bin_dir = tmp_path / "bin"
@@ -121,13 +138,21 @@ def test_each_status_transition_shows_on_the_built_site(project: Path) -> None:
     # Time travel: "old" passed 97 days ago on the current content.
     guide = spec.load_guides(project / "gp", only=["old"])[0]
     long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=97)
-    History(project / ".goldenpath" / "history.sqlite").record(GuideResult(
-        guide_id="old", outcome="passed", run_id="run-from-the-past", started=long_ago,
-        finished=long_ago + datetime.timedelta(seconds=2), sandbox="kwok",
-        sandbox_versions={"kubernetes": "v1.33.13"}, content_hash=render.content_hash(guide),
-        steps=(StepResult(step_id="s", title="S", number=1, section="steps", outcome="passed",
-                          duration=2.0),),
-    ))
+    History(project / ".goldenpath" / "history.sqlite").record(
+        GuideResult(
+            guide_id="old",
+            outcome="passed",
+            run_id="run-from-the-past",
+            started=long_ago,
+            finished=long_ago + datetime.timedelta(seconds=2),
+            sandbox="kwok",
+            sandbox_versions={"kubernetes": "v1.33.13"},
+            content_hash=render.content_hash(guide),
+            steps=(
+                StepResult(step_id="s", title="S", number=1, section="steps", outcome="passed", duration=2.0),
+            ),
+        )
+    )
     build(project)
 
     svc = page(project, "how-to/svc")
@@ -145,8 +170,11 @@ def test_each_status_transition_shows_on_the_built_site(project: Path) -> None:
     assert (state, title) == ("broken", f"Broken since {today} at step 2: Call the API")
     assert '<a href="#step-oops">step 2: Call the API</a>' in bad
     failed_run = runs["bad"][0].run_id
-    note = re.search(r'id="step-oops".*?<div class="admonition failure"> '
-                     r'<p class="admonition-title">(.*?)</p>(.*?)</div>', bad)
+    note = re.search(
+        r'id="step-oops".*?<div class="admonition failure"> '
+        r'<p class="admonition-title">(.*?)</p>(.*?)</div>',
+        bad,
+    )
     assert note is not None and note.group(1) == f"This step failed in run {failed_run}"
     assert "exited with 7" in note.group(2)
     assert 'id="step-warm"' in bad and bad.count('class="admonition failure"') == 2
@@ -165,20 +193,25 @@ def test_each_status_transition_shows_on_the_built_site(project: Path) -> None:
     assert banner(page(project, "how-to/svc")) == ("stale", "Stale: changed since it last passed")
 
     status_page = page(project, "status")
-    rows = {m.group(1): m.group(2) for m in re.finditer(
-        r'<tr> <td><a href="[^"]*">Guide (\w+)</a></td> <td><span class="goldenpath-badge '
-        r'goldenpath-badge--(\w+)">', status_page)}
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(
+            r'<tr> <td><a href="[^"]*">Guide (\w+)</a></td> <td><span class="goldenpath-badge '
+            r'goldenpath-badge--(\w+)">',
+            status_page,
+        )
+    }
     assert rows == {"bad": "broken", "svc": "stale", "old": "stale", "tool": "verified"}
     assert 'href="../getting-started/bad/#step-oops"' in status_page
     site_json = json.loads((project / "site" / "status.json").read_text())
     cli_json = json.loads(gp(project, "status", "--format", "json").stdout)
-    assert [(i["guide"], i["status"], i["reason"]) for i in site_json] == \
-        [(i["guide"], i["status"], i["reason"]) for i in cli_json]
+    assert [(i["guide"], i["status"], i["reason"]) for i in site_json] == [
+        (i["guide"], i["status"], i["reason"]) for i in cli_json
+    ]
     nav = (project / "site" / "index.html").read_text()
     for state in ("broken", "stale", "verified"):
         assert f"md-status--{state}" in nav
-    assert "--md-status--broken" in (project / "site" / "assets" / "goldenpath" /
-                                     "status.css").read_text()
+    assert "--md-status--broken" in (project / "site" / "assets" / "goldenpath" / "status.css").read_text()
 
 
 @pytest.mark.slow
@@ -204,9 +237,13 @@ def test_serve_shows_statuses_and_stops_cleanly_on_sigterm(project: Path) -> Non
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([GOLDENPATH, "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                              cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+    server = subprocess.Popen(
+        [GOLDENPATH, "serve", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 90
         body = b""

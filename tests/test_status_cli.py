@@ -21,20 +21,36 @@ def gp(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [GOLDENPATH, *args]
     if args[0] in ("check", "status"):
         command += ["--golden-paths", "gp"]
-    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        command,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def write_guides(tmp_path: Path) -> None:
     root = tmp_path / "gp"
-    write_guide(root, "good", [
-        {"id": "hi", "title": "Say hi", "run": "echo hi", "expect": {"output": "hi"}},
-        {"id": "deploy", "title": "Deploy", "run": "kubectl apply -f x", "requires": ["cluster"]},
-    ])
-    write_guide(root, "bad", [
-        {"id": "one", "title": "Warm up", "run": "true"},
-        {"id": "oops", "title": "Fail here", "run": "echo nope; exit 4"},
-    ], guide_type="getting-started", stage="integrate")
+    write_guide(
+        root,
+        "good",
+        [
+            {"id": "hi", "title": "Say hi", "run": "echo hi", "expect": {"output": "hi"}},
+            {"id": "deploy", "title": "Deploy", "run": "kubectl apply -f x", "requires": ["cluster"]},
+        ],
+    )
+    write_guide(
+        root,
+        "bad",
+        [
+            {"id": "one", "title": "Warm up", "run": "true"},
+            {"id": "oops", "title": "Fail here", "run": "echo nope; exit 4"},
+        ],
+        guide_type="getting-started",
+        stage="integrate",
+    )
     write_guide(root, "never", [{"id": "s", "title": "S", "run": "true"}])
 
 
@@ -46,8 +62,11 @@ def test_table_json_markdown_and_fail_on_after_real_checks(tmp_path: Path) -> No
 
     table = gp(tmp_path, "status")
     assert table.returncode == 0, table.stderr
-    lines = {line.split()[1]: line for line in table.stdout.splitlines()
-             if line.startswith("│ ") and line.split()[1] in ("good", "bad", "never")}
+    lines = {
+        line.split()[1]: line
+        for line in table.stdout.splitlines()
+        if line.startswith("│ ") and line.split()[1] in ("good", "bad", "never")
+    }
     assert "verified" in lines["good"] and "1 step not run on local" in lines["good"]
     assert "broken" in lines["bad"] and "step 2: Fail here" in lines["bad"]
     assert "integrate" in lines["bad"] and "@acme/platform" in lines["bad"]
@@ -85,18 +104,25 @@ def test_table_json_markdown_and_fail_on_after_real_checks(tmp_path: Path) -> No
 def test_markdown_is_empty_when_nothing_needs_attention_and_edits_make_stale(
     tmp_path: Path,
 ) -> None:
-    write_guide(tmp_path / "gp", "svc", [
-        {"id": "make", "title": "Create it", "file": {"path": "app.txt", "template": "app.txt.j2"}},
-        {"id": "show", "title": "Show it", "run": "cat app.txt", "expect": {"output": "v1"}},
-    ], templates={"app.txt.j2": "v1\n"})
+    write_guide(
+        tmp_path / "gp",
+        "svc",
+        [
+            {"id": "make", "title": "Create it", "file": {"path": "app.txt", "template": "app.txt.j2"}},
+            {"id": "show", "title": "Show it", "run": "cat app.txt", "expect": {"output": "v1"}},
+        ],
+        templates={"app.txt.j2": "v1\n"},
+    )
     assert gp(tmp_path, "check").returncode == 0
-    clean = gp(tmp_path, "status", "--format", "markdown", "--only", "broken,stale",
-               "--fail-on", "broken,stale")
+    clean = gp(
+        tmp_path, "status", "--format", "markdown", "--only", "broken,stale", "--fail-on", "broken,stale"
+    )
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
 
     (tmp_path / "gp" / "svc" / "templates" / "app.txt.j2").write_text("v1\n# changed\n")
-    stale = gp(tmp_path, "status", "--format", "markdown", "--only", "broken,stale",
-               "--fail-on", "broken,stale")
+    stale = gp(
+        tmp_path, "status", "--format", "markdown", "--only", "broken,stale", "--fail-on", "broken,stale"
+    )
     assert stale.returncode == 1
     assert "**stale**" in stale.stdout and "changed since it last passed" in stale.stdout
 

@@ -41,7 +41,9 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     # Proves the linter bites: an unknown runner label key and a bad expression must fail.
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
-    bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
-                   "      - run: echo ${{ github.nope.really }\n")
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - run: echo ${{ github.nope.really }\n"
+    )
     result = subprocess.run([_actionlint(), str(bad)], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode != 0

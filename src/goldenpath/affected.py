@@ -101,8 +101,14 @@ class AffectedReport:
             "all": self.everything,
             "changedFiles": [c.path for c in self.changes],
             "guides": [
-                {"id": g.id, "status": g.status, "previousId": g.previous_id, "folder": g.folder,
-                 "check": g.runs, "reasons": list(g.reasons)}
+                {
+                    "id": g.id,
+                    "status": g.status,
+                    "previousId": g.previous_id,
+                    "folder": g.folder,
+                    "check": g.runs,
+                    "reasons": list(g.reasons),
+                }
                 for g in self.guides
             ],
         }
@@ -114,8 +120,9 @@ class AffectedReport:
 def git(root: Path, *args: str, binary: bool = False) -> Any:
     """Run a read-only git command in ``root``; its output, or UserError saying what failed."""
     try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                                text=not binary, check=False)
+        result = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=not binary, check=False
+        )
     except FileNotFoundError as exc:
         raise UserError("git is not installed; 'affected' and 'review' compare git revisions") from exc
     if result.returncode != 0:
@@ -129,8 +136,9 @@ def repo_root(start: Path) -> Path:
     try:
         return Path(git(start, "rev-parse", "--show-toplevel").strip()).resolve()
     except UserError as exc:
-        raise UserError([Problem(start, None, "", "not inside a git work tree",
-                                 "run it in a clone of the repository")]) from exc
+        raise UserError(
+            [Problem(start, None, "", "not inside a git work tree", "run it in a clone of the repository")]
+        ) from exc
 
 
 def merge_base(root: Path, base: str) -> str:
@@ -140,9 +148,17 @@ def merge_base(root: Path, base: str) -> str:
     except UserError:
         commit = ""
     if not commit:
-        raise UserError([Problem(root, None, "", f"unknown revision '{base}'",
-                                 "fetch it first, e.g. 'git fetch origin main' "
-                                 "(actions/checkout needs fetch-depth: 0)")])
+        raise UserError(
+            [
+                Problem(
+                    root,
+                    None,
+                    "",
+                    f"unknown revision '{base}'",
+                    "fetch it first, e.g. 'git fetch origin main' (actions/checkout needs fetch-depth: 0)",
+                )
+            ]
+        )
     try:
         return str(git(root, "merge-base", commit, "HEAD").strip()) or commit
     except UserError:  # unrelated histories or a shallow clone: compare with the revision itself
@@ -175,8 +191,9 @@ def changed_files(root: Path, commit: str) -> list[Change]:
 
 def show(root: Path, commit: str, path: str) -> str | None:
     """The text of ``path`` at ``commit``, or None when it did not exist."""
-    result = subprocess.run(["git", "-C", str(root), "show", f"{commit}:{path}"],
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(root), "show", f"{commit}:{path}"], capture_output=True, check=False
+    )
     return result.stdout.decode("utf-8", errors="replace") if result.returncode == 0 else None
 
 
@@ -294,8 +311,11 @@ def guide_dependencies(guide: Guide, root: Path) -> dict[str, str]:
     if source is not None:
         deps[source] = "spec"
     for name in sorted(template_names(guide)):
-        chain = [rel for rel in (_relative(p, root) for p in involved_paths(guide.templates_dir / name, root))
-                 if rel is not None]
+        chain = [
+            rel
+            for rel in (_relative(p, root) for p in involved_paths(guide.templates_dir / name, root))
+            if rel is not None
+        ]
         for rel in chain:
             deps.setdefault(rel, f"template {name}")
     return deps
@@ -366,25 +386,27 @@ def _pyproject_view(text: str | None) -> Any:
     for extra in project.get("optional-dependencies", {}).values():
         pins += [d for d in extra if "goldenpath" in str(d).lower()]
     own = project.get("version") if project.get("name") == "goldenpath" else None
-    return {"tool": data.get("tool", {}).get("goldenpath"), "pins": sorted(map(str, pins)),
-            "version": own}
+    return {"tool": data.get("tool", {}).get("goldenpath"), "pins": sorted(map(str, pins)), "version": own}
 
 
 def _is_dependency_file(name: str) -> bool:
-    return (name.startswith(_DEPENDENCY_FILES) and name.endswith(".txt")) or \
-        name.endswith(_LOCK_SUFFIXES)
+    return (name.startswith(_DEPENDENCY_FILES) and name.endswith(".txt")) or name.endswith(_LOCK_SUFFIXES)
 
 
 def _mentions_goldenpath(root: Path, commit: str, path: str) -> bool:
     diff = git(root, "diff", "-U0", "--no-ext-diff", commit, "--", path)
     if not diff and (root / path).is_file():  # untracked: every line is new
         diff = _read(root / path) or ""
-    return any("goldenpath" in line.lower() for line in diff.splitlines()
-               if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    return any(
+        "goldenpath" in line.lower()
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
 
 
-def everything_reason(settings: config.Settings, root: Path, commit: str,
-                      changes: Sequence[Change]) -> str | None:
+def everything_reason(
+    settings: config.Settings, root: Path, commit: str, changes: Sequence[Change]
+) -> str | None:
     """Why a change affects every guide, or None."""
     paths = [p for c in changes for p in c.paths]
     package = _relative(PACKAGE_DIR, root) if root in PACKAGE_DIR.parents else None
@@ -403,8 +425,7 @@ def everything_reason(settings: config.Settings, root: Path, commit: str,
             if _pyproject_view(show(root, commit, path)) != _pyproject_view(_read(root / path)):
                 return f"goldenpath settings or version changed: {path}"
         elif path == mkdocs:
-            if _mkdocs_plugin_config(show(root, commit, path)) != \
-                    _mkdocs_plugin_config(_read(root / path)):
+            if _mkdocs_plugin_config(show(root, commit, path)) != _mkdocs_plugin_config(_read(root / path)):
                 return f"goldenpath plugin options changed: {path}"
         elif _is_dependency_file(name) and _mentions_goldenpath(root, commit, path):
             return f"goldenpath version changed: {path}"
@@ -419,7 +440,7 @@ def _spec_id(path: str, golden_paths: str) -> str | None:
     prefix = golden_paths + "/" if golden_paths not in ("", ".") else ""
     if not path.startswith(prefix):
         return None
-    parts = path[len(prefix):].split("/")
+    parts = path[len(prefix) :].split("/")
     return parts[0] if len(parts) == 2 and parts[1] == model.SPEC_FILE else None
 
 
@@ -431,16 +452,24 @@ def affected(base: str, settings: config.Settings) -> AffectedReport:
     gp_dir = settings.golden_paths_dir.resolve()
     gp_rel = _relative(gp_dir, root)
     if gp_rel is None:
-        raise UserError([Problem(gp_dir, None, "", f"the golden-paths folder is outside the git "
-                                 f"repository {root}", "pass --golden-paths inside the repository")])
+        raise UserError(
+            [
+                Problem(
+                    gp_dir,
+                    None,
+                    "",
+                    f"the golden-paths folder is outside the git repository {root}",
+                    "pass --golden-paths inside the repository",
+                )
+            ]
+        )
     guides, _ = spec.collect_guides(gp_dir)
     loaded = {g.id for g in guides}
     everything = everything_reason(settings, root, commit, changes)
 
     found: dict[str, AffectedGuide] = {}
 
-    def add(guide_id: str, status: Status, reason: str, folder: str,
-            previous: str | None = None) -> None:
+    def add(guide_id: str, status: Status, reason: str, folder: str, previous: str | None = None) -> None:
         current = found.get(guide_id)
         if current is None:
             found[guide_id] = AffectedGuide(guide_id, status, (reason,), folder, previous)
@@ -492,8 +521,12 @@ def affected(base: str, settings: config.Settings) -> AffectedReport:
     for guide in guides:
         for nxt in guide.spec.next_steps:
             if nxt.guide in gone and nxt.guide not in loaded:
-                add(guide.id, "changed", f"links to {nxt.guide}, which was removed or renamed",
-                    _relative(guide.folder, root) or str(guide.folder))
+                add(
+                    guide.id,
+                    "changed",
+                    f"links to {nxt.guide}, which was removed or renamed",
+                    _relative(guide.folder, root) or str(guide.folder),
+                )
 
     order = {"renamed": 0, "added": 1, "changed": 2, "removed": 3}
     result = tuple(sorted(found.values(), key=lambda g: (order[g.status], g.id)))
@@ -503,23 +536,28 @@ def affected(base: str, settings: config.Settings) -> AffectedReport:
 def format_text(report: AffectedReport) -> str:
     """The report as lines for a terminal."""
     if not report.guides:
-        return (f"no guides affected by the changes since {report.base} "
-                f"({len(report.changes)} changed file(s))\n")
-    lines = [f"{len(report.guides)} guide(s) affected by the changes since {report.base} "
-             f"(merge base {report.merge_base[:12]}):"]
+        return (
+            f"no guides affected by the changes since {report.base} ({len(report.changes)} changed file(s))\n"
+        )
+    lines = [
+        f"{len(report.guides)} guide(s) affected by the changes since {report.base} "
+        f"(merge base {report.merge_base[:12]}):"
+    ]
     if report.everything:
         lines.append(f"  every guide: {report.everything}")
     width = max(len(g.id) for g in report.guides)
     for guide in report.guides:
         label = guide.status + (f" from {guide.previous_id}" if guide.previous_id else "")
-        reasons = "" if report.everything and guide.reasons == (report.everything,) \
+        reasons = (
+            ""
+            if report.everything and guide.reasons == (report.everything,)
             else "  " + "; ".join(guide.reasons)
+        )
         lines.append(f"  {guide.id:<{width}}  {label}{reasons}")
     return "\n".join(lines) + "\n"
 
 
-def affected_command(base: str, output_format: str = "text",
-                     golden_paths: Path | None = None) -> int:
+def affected_command(base: str, output_format: str = "text", golden_paths: Path | None = None) -> int:
     """``goldenpath affected``: print the affected guides; always exit 0 when the input is good."""
     settings = config.load_settings(golden_paths=golden_paths)
     report = affected(base, settings)
@@ -530,8 +568,7 @@ def affected_command(base: str, output_format: str = "text",
     return 0
 
 
-def guides_to_check(base: str, golden_paths: Path | None = None,
-                    explicit: Iterable[str] = ()) -> list[str]:
+def guides_to_check(base: str, golden_paths: Path | None = None, explicit: Iterable[str] = ()) -> list[str]:
     """Guide ids ``check --affected`` runs: the affected ones that exist, within ``explicit`` if given."""
     settings = config.load_settings(golden_paths=golden_paths)
     report = affected(base, settings)

@@ -127,8 +127,9 @@ def check(
     for result in done:
         if result.outcome != "passed":
             console.print()
-            console.print(results_mod.describe_failure(result, by_id[result.guide_id],
-                                                       settings.site_url), markup=False)
+            console.print(
+                results_mod.describe_failure(result, by_id[result.guide_id], settings.site_url), markup=False
+            )
     for error in record.errors:
         console.print(f"error: {error}", markup=False, style="red")
     if any(r.broken for r in done):
@@ -138,8 +139,9 @@ def check(
     return EXIT_OK
 
 
-def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
-                  jobs: int, on_result: Any = None) -> list[Any]:
+def _run_parallel(
+    rendered: Sequence[Any], box: Any, display: _CheckDisplay, jobs: int, on_result: Any = None
+) -> list[Any]:
     """Run guides in ``jobs`` threads; on Ctrl-C cancel them all, let cleanup finish, re-raise."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -155,8 +157,9 @@ def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
             on_result(event.guide_result)
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="goldenpath")
-    futures = [pool.submit(runner.run_guide, item, box, on_event=on_event, cancel=cancel)
-               for item in rendered]
+    futures = [
+        pool.submit(runner.run_guide, item, box, on_event=on_event, cancel=cancel) for item in rendered
+    ]
     try:
         wait(futures)
     except KeyboardInterrupt:
@@ -175,10 +178,19 @@ def _run_parallel(rendered: Sequence[Any], box: Any, display: _CheckDisplay,
     return [future.result() for future in futures]
 
 
-_SYMBOLS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "timeout": "[red]⏱[/]",
-            "error": "[yellow]![/]", "skipped": "[dim]○[/]"}
-_WORDS = {"passed": "[green]passed[/]", "failed": "[red]FAILED[/]",
-          "timeout": "[red]TIMED OUT[/]", "error": "[yellow]ERROR (sandbox)[/]"}
+_SYMBOLS = {
+    "passed": "[green]✓[/]",
+    "failed": "[red]✗[/]",
+    "timeout": "[red]⏱[/]",
+    "error": "[yellow]![/]",
+    "skipped": "[dim]○[/]",
+}
+_WORDS = {
+    "passed": "[green]passed[/]",
+    "failed": "[red]FAILED[/]",
+    "timeout": "[red]TIMED OUT[/]",
+    "error": "[yellow]ERROR (sandbox)[/]",
+}
 
 
 class _CheckDisplay:
@@ -201,8 +213,9 @@ class _CheckDisplay:
         if self.console.is_terminal:
             from rich.live import Live
 
-            self.live = Live(console=self.console, refresh_per_second=8, transient=True,
-                             get_renderable=self._render)
+            self.live = Live(
+                console=self.console, refresh_per_second=8, transient=True, get_renderable=self._render
+            )
             self.live.__enter__()
         return self
 
@@ -223,8 +236,7 @@ class _CheckDisplay:
 
         if event.kind == "guide-started":
             self.index += 1
-            self.console.print(f"[bold]{escape(event.guide_id)}[/] "
-                               f"[dim]({self.index}/{self.total})[/]")
+            self.console.print(f"[bold]{escape(event.guide_id)}[/] [dim]({self.index}/{self.total})[/]")
         elif event.kind == "step-started":
             self.current = escape(_step_name(event))
             self.started = time.monotonic()
@@ -232,16 +244,17 @@ class _CheckDisplay:
             result = event.result
             self.current = ""
             prefix = f"[dim]{escape(event.guide_id)}[/] " if self.parallel else ""
-            line = f"  {prefix}{_SYMBOLS[result.outcome]} {escape(_step_name(event))} " \
-                   f"[dim]{result.duration:.1f}s[/]"
+            line = (
+                f"  {prefix}{_SYMBOLS[result.outcome]} {escape(_step_name(event))} "
+                f"[dim]{result.duration:.1f}s[/]"
+            )
             if result.outcome != "passed" and result.message:
                 line += f" [dim]— {escape(result.message)}[/]"
             self.console.print(line, soft_wrap=True)
         elif event.kind == "guide-finished":
             result = event.guide_result
             prefix = f"{escape(event.guide_id)} " if self.parallel else ""
-            self.console.print(f"  {prefix}{_WORDS[result.outcome]} "
-                               f"[dim]in {result.duration:.1f}s[/]")
+            self.console.print(f"  {prefix}{_WORDS[result.outcome]} [dim]in {result.duration:.1f}s[/]")
             for leak in result.leaks:
                 self.console.print(f"  [yellow]left behind:[/] {escape(leak)}", soft_wrap=True)
 
@@ -253,10 +266,13 @@ class _CheckDisplay:
             table.add_column(column)
         for result in done:
             ran = [s for s in result.steps if s.section != "prerequisites"]
-            table.add_row(result.guide_id, _WORDS[result.outcome],
-                          str(sum(s.outcome == "passed" for s in ran)),
-                          str(sum(s.outcome == "skipped" for s in ran)),
-                          f"{result.duration:.1f}s")
+            table.add_row(
+                result.guide_id,
+                _WORDS[result.outcome],
+                str(sum(s.outcome == "passed" for s in ran)),
+                str(sum(s.outcome == "skipped" for s in ran)),
+                f"{result.duration:.1f}s",
+            )
         self.console.print(table)
         counts = {k: sum(r.outcome == k for r in done) for k in _WORDS}
         self.console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no guides")
@@ -277,8 +293,10 @@ def sandbox_command(action: str, sandbox_name: str) -> int:
     from goldenpath import kwok
 
     if sandbox_name != "kwok":
-        raise UserError(f"'goldenpath sandbox {action}' manages the kwok sandbox; "
-                        "the local sandbox needs nothing and a kubernetes cluster is yours")
+        raise UserError(
+            f"'goldenpath sandbox {action}' manages the kwok sandbox; "
+            "the local sandbox needs nothing and a kubernetes cluster is yours"
+        )
     settings = config.load_settings()
     kwokctl = kwok.KwokCtl(settings)
     if action == "up":
@@ -297,8 +315,12 @@ def sandbox_command(action: str, sandbox_name: str) -> int:
     return 0
 
 
-def status(fmt: str = "table", fail_on: Sequence[str] = (), only: Sequence[str] = (),
-           golden_paths: Path | None = None) -> int:
+def status(
+    fmt: str = "table",
+    fail_on: Sequence[str] = (),
+    only: Sequence[str] = (),
+    golden_paths: Path | None = None,
+) -> int:
     """``goldenpath status``: every guide's status; 1 when any is in a ``fail_on`` state."""
     from goldenpath import status as status_mod
 
@@ -326,10 +348,20 @@ def serve(dev_addr: str | None = None, config_file: Path | None = None) -> int:
     return 0
 
 
-def schedule(once: bool = False, daily_at: str | None = None, full_every_days: int | None = None,
-             sandbox_name: str | None = None, golden_paths: Path | None = None) -> int:
+def schedule(
+    once: bool = False,
+    daily_at: str | None = None,
+    full_every_days: int | None = None,
+    sandbox_name: str | None = None,
+    golden_paths: Path | None = None,
+) -> int:
     """``goldenpath schedule``: checks on a cadence (or one full run with ``once``)."""
     from goldenpath import scheduler
 
-    return scheduler.run_schedule(once=once, daily_at=daily_at, full_every_days=full_every_days,
-                                  sandbox=sandbox_name, golden_paths=golden_paths)
+    return scheduler.run_schedule(
+        once=once,
+        daily_at=daily_at,
+        full_every_days=full_every_days,
+        sandbox=sandbox_name,
+        golden_paths=golden_paths,
+    )

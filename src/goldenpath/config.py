@@ -81,8 +81,9 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise UserError([Problem(pyproject, None, "", f"invalid TOML: {exc}",
-                                     "fix the syntax of pyproject.toml")]) from exc
+            raise UserError(
+                [Problem(pyproject, None, "", f"invalid TOML: {exc}", "fix the syntax of pyproject.toml")]
+            ) from exc
         table = dict(data.get("tool", {}).get("goldenpath", {}))
     fields = {f.name: f for f in dataclasses.fields(Settings) if f.name != "root"}
     problems = []
@@ -98,8 +99,15 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
         if isinstance(default, Path):
             value = Path(value)
         elif not isinstance(value, type(default)):
-            problems.append(Problem(pyproject, None, f"tool.goldenpath.{key}",
-                                    f"expected {type(default).__name__}, got {value!r}", ""))
+            problems.append(
+                Problem(
+                    pyproject,
+                    None,
+                    f"tool.goldenpath.{key}",
+                    f"expected {type(default).__name__}, got {value!r}",
+                    "",
+                )
+            )
             continue
         values[name] = value
     if problems:

@@ -58,8 +58,7 @@ class Status:
             "sandbox": self.last_run.sandbox if self.last_run else None,
             "sandbox_versions": self.last_run.sandbox_versions if self.last_run else {},
             "broken_since": self.broken_since.isoformat() if self.broken_since else None,
-            "failed_step": self.last_run.failed_step if self.state == "broken" and self.last_run
-            else None,
+            "failed_step": self.last_run.failed_step if self.state == "broken" and self.last_run else None,
             "last_error_at": when(self.last_error),
             "age_days": self.age_days,
         }
@@ -144,6 +143,5 @@ def evaluate_all(
     now: datetime.datetime | None = None,
 ) -> dict[str, Status]:
     return {
-        g.id: evaluate(g, runs_by_guide.get(g.id, []), hashes.get(g.id, ""), settings, now)
-        for g in guides
+        g.id: evaluate(g, runs_by_guide.get(g.id, []), hashes.get(g.id, ""), settings, now) for g in guides
     }

@@ -110,16 +110,32 @@ class History:
         """Store one guide run atomically: either all of it is recorded or none."""
         problem = result.problem
         row = (
-            result.run_id, result.guide_id, result.outcome,
-            result.started.isoformat(), result.finished.isoformat(), result.sandbox,
-            json.dumps(dict(result.sandbox_versions)), result.content_hash,
-            problem.step_id if problem else None, problem.title if problem else None,
-            problem.number if problem else None, problem.message if problem else "",
+            result.run_id,
+            result.guide_id,
+            result.outcome,
+            result.started.isoformat(),
+            result.finished.isoformat(),
+            result.sandbox,
+            json.dumps(dict(result.sandbox_versions)),
+            result.content_hash,
+            problem.step_id if problem else None,
+            problem.title if problem else None,
+            problem.number if problem else None,
+            problem.message if problem else "",
             json.dumps(list(result.leaks)),
         )
         steps = [
-            (result.run_id, result.guide_id, i, s.step_id, s.title, s.section, s.outcome,
-             s.duration, s.message)
+            (
+                result.run_id,
+                result.guide_id,
+                i,
+                s.step_id,
+                s.title,
+                s.section,
+                s.outcome,
+                s.duration,
+                s.message,
+            )
             for i, s in enumerate(result.steps)
         ]
 
@@ -127,8 +143,9 @@ class History:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-                conn.execute("DELETE FROM steps WHERE run_id = ? AND guide_id = ?",
-                             (result.run_id, result.guide_id))
+                conn.execute(
+                    "DELETE FROM steps WHERE run_id = ? AND guide_id = ?", (result.run_id, result.guide_id)
+                )
                 conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?)", steps)
                 conn.execute("COMMIT")
             except BaseException:
@@ -167,12 +184,16 @@ class History:
         if not keys or not self.path.exists():
             return {}
         found: dict[tuple[str, str], list[StepRecord]] = {key: [] for key in keys}
-        query = ("SELECT step_id, title, section, outcome, duration, message FROM steps "
-                 "WHERE run_id = ? AND guide_id = ? ORDER BY position")
+        query = (
+            "SELECT step_id, title, section, outcome, duration, message FROM steps "
+            "WHERE run_id = ? AND guide_id = ? ORDER BY position"
+        )
         with self._connect() as conn:
             for key in keys:
-                found[key] = [StepRecord(str(a), str(b), str(c), str(d), float(e), str(f))
-                              for a, b, c, d, e, f in conn.execute(query, key)]
+                found[key] = [
+                    StepRecord(str(a), str(b), str(c), str(d), float(e), str(f))
+                    for a, b, c, d, e, f in conn.execute(query, key)
+                ]
         return found
 
     def step_durations(self) -> dict[str, dict[str, float]]:
@@ -193,18 +214,35 @@ class History:
 
 
 def _record(row: tuple[object, ...]) -> RunRecord:
-    (run_id, guide_id, outcome, started, finished, sandbox, versions, content_hash,
-     failed_step, failed_title, failed_number, message, leaks) = row
+    (
+        run_id,
+        guide_id,
+        outcome,
+        started,
+        finished,
+        sandbox,
+        versions,
+        content_hash,
+        failed_step,
+        failed_title,
+        failed_number,
+        message,
+        leaks,
+    ) = row
     return RunRecord(
-        run_id=str(run_id), guide_id=str(guide_id), outcome=str(outcome),
+        run_id=str(run_id),
+        guide_id=str(guide_id),
+        outcome=str(outcome),
         started=datetime.datetime.fromisoformat(str(started)),
         finished=datetime.datetime.fromisoformat(str(finished)),
-        sandbox=str(sandbox), sandbox_versions=json.loads(str(versions)),
+        sandbox=str(sandbox),
+        sandbox_versions=json.loads(str(versions)),
         content_hash=str(content_hash),
         failed_step=None if failed_step is None else str(failed_step),
         failed_title=None if failed_title is None else str(failed_title),
         failed_number=None if failed_number is None else int(str(failed_number)),
-        message=str(message), leaks=json.loads(str(leaks)),
+        message=str(message),
+        leaks=json.loads(str(leaks)),
     )
 
 
@@ -238,5 +276,6 @@ class Recorder:
         try:
             self.history.record(result)
         except (SandboxError, OSError, sqlite3.Error) as exc:
-            self.errors.append(f"could not record run {result.run_id} of '{result.guide_id}' "
-                               f"in the run history: {exc}")
+            self.errors.append(
+                f"could not record run {result.run_id} of '{result.guide_id}' in the run history: {exc}"
+            )

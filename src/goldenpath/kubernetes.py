@@ -37,8 +37,16 @@ ORPHAN_AGE = datetime.timedelta(hours=6)
 """Namespaces of another host are only collected when older than this."""
 
 # Cluster-scoped kinds that churn on their own and say nothing about what a guide left behind.
-_LEDGER_IGNORE = ("events", "leases", "tokenreviews", "selfsubject", "subjectaccessreviews",
-                  "componentstatuses", "bindings", "localsubjectaccessreviews")
+_LEDGER_IGNORE = (
+    "events",
+    "leases",
+    "tokenreviews",
+    "selfsubject",
+    "subjectaccessreviews",
+    "componentstatuses",
+    "bindings",
+    "localsubjectaccessreviews",
+)
 
 
 class KubectlError(SandboxError):
@@ -74,15 +82,22 @@ class Kubectl:
     def __call__(self, *args: str, timeout: float = 60, stdin: str | None = None) -> str:
         command = [*self.args(), *args]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                  input=stdin, check=False,
-                                  stdin=None if stdin is not None else subprocess.DEVNULL)
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                input=stdin,
+                check=False,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+            )
         except FileNotFoundError as exc:
-            raise SandboxError("kubectl is not installed; install it to use a cluster sandbox") \
-                from exc
+            raise SandboxError("kubectl is not installed; install it to use a cluster sandbox") from exc
         except subprocess.TimeoutExpired as exc:
-            raise KubectlError(f"kubectl {' '.join(args)} timed out after {timeout:.0f}s: "
-                               "the cluster is unreachable or overloaded") from exc
+            raise KubectlError(
+                f"kubectl {' '.join(args)} timed out after {timeout:.0f}s: "
+                "the cluster is unreachable or overloaded"
+            ) from exc
         if done.returncode != 0:
             raise KubectlError(_explain(done.stderr.strip() or done.stdout.strip(), args))
         return done.stdout
@@ -93,10 +108,11 @@ def _explain(stderr: str, args: Sequence[str]) -> str:
     lowered = stderr.lower()
     if "unauthorized" in lowered or "forbidden" in lowered:
         return f"the cluster refused the credentials: {first} (check the kubeconfig's user)"
-    if any(sign in lowered for sign in ("refused", "no such host", "i/o timeout",
-                                        "unable to connect", "no route to host")):
-        return (f"the cluster is unreachable: {first} "
-                "(is it running? check the kubeconfig and --context)")
+    if any(
+        sign in lowered
+        for sign in ("refused", "no such host", "i/o timeout", "unable to connect", "no route to host")
+    ):
+        return f"the cluster is unreachable: {first} (is it running? check the kubeconfig and --context)"
     if "context" in lowered and "does not exist" in lowered:
         return f"{first} (check --context or [tool.goldenpath] context)"
     return f"kubectl {' '.join(args)} failed: {first}"
@@ -120,8 +136,7 @@ class KubernetesSandbox(Sandbox):
         super().check()
         if shutil.which(self.kubectl.binary) is None:
             raise SandboxError("kubectl is not installed; install it to use a cluster sandbox")
-        info = json.loads(self.kubectl("version", "-o", "json", "--request-timeout=15s",
-                                       timeout=30))
+        info = json.loads(self.kubectl("version", "-o", "json", "--request-timeout=15s", timeout=30))
         self._server_version = info.get("serverVersion", {}).get("gitVersion", "")
         if not self._server_version:
             raise SandboxError("the cluster did not report its version; is it reachable?")
@@ -152,8 +167,7 @@ class KubernetesSandbox(Sandbox):
             else:
                 orphan = now - created > ORPHAN_AGE
             if orphan:
-                self.kubectl("delete", "namespace", meta["name"], "--wait=false",
-                             "--ignore-not-found")
+                self.kubectl("delete", "namespace", meta["name"], "--wait=false", "--ignore-not-found")
                 removed.append(meta["name"])
         return removed
 
@@ -162,7 +176,8 @@ class KubernetesSandbox(Sandbox):
         guide_id = session.env["GOLDENPATH_GUIDE"]
         namespace = namespace_name(guide_id, run_id)
         manifest = {
-            "apiVersion": "v1", "kind": "Namespace",
+            "apiVersion": "v1",
+            "kind": "Namespace",
             "metadata": {
                 "name": namespace,
                 "labels": {LABEL_GUIDE: guide_id[:63], LABEL_RUN: run_id[:63]},
@@ -251,8 +266,15 @@ class KubernetesSandbox(Sandbox):
             early = pool.submit(self._ledger) if isinstance(before, set) else None
             self._stop_workloads(namespace)
             try:
-                self.kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=180s",
-                             "--ignore-not-found", timeout=200)
+                self.kubectl(
+                    "delete",
+                    "namespace",
+                    namespace,
+                    "--wait=true",
+                    "--timeout=180s",
+                    "--ignore-not-found",
+                    timeout=200,
+                )
             except SandboxError as exc:
                 leaks.append(f"namespace {namespace} could not be deleted: {exc}")
             if early is None or not isinstance(before, set):
@@ -266,8 +288,9 @@ class KubernetesSandbox(Sandbox):
             except SandboxError as exc:
                 created = set()
                 leaks.append(f"could not list cluster-scoped objects after the run: {exc}")
-        leaks += [f"cluster-scoped {name} was created by the run and is still there"
-                  for name in sorted(created)]
+        leaks += [
+            f"cluster-scoped {name} was created by the run and is still there" for name in sorted(created)
+        ]
         return leaks
 
     def _stop_workloads(self, namespace: str) -> None:
@@ -278,9 +301,18 @@ class KubernetesSandbox(Sandbox):
         though they are gone in a moment. The namespace deletion that follows removes the rest.
         """
         with contextlib.suppress(SandboxError):
-            self.kubectl("delete", _WORKLOADS, "--all", "--namespace", namespace,
-                         "--cascade=foreground", "--wait=true", "--timeout=60s",
-                         "--ignore-not-found", timeout=90)
+            self.kubectl(
+                "delete",
+                _WORKLOADS,
+                "--all",
+                "--namespace",
+                namespace,
+                "--cascade=foreground",
+                "--wait=true",
+                "--timeout=60s",
+                "--ignore-not-found",
+                timeout=90,
+            )
 
     # -- resource ledger -------------------------------------------------------------------
 
@@ -288,13 +320,13 @@ class KubernetesSandbox(Sandbox):
         """Names of every listable cluster-scoped object, except goldenpath's own namespaces."""
         if self._ledger_kinds is None:
             kinds = self.kubectl("api-resources", "--namespaced=false", "--verbs=list", "-o", "name")
-            self._ledger_kinds = [k for k in kinds.split()
-                                  if not any(k.startswith(ignored) for ignored in _LEDGER_IGNORE)]
+            self._ledger_kinds = [
+                k for k in kinds.split() if not any(k.startswith(ignored) for ignored in _LEDGER_IGNORE)
+            ]
         if not self._ledger_kinds:
             return set()
         # one request per kind in a single kubectl; the run label marks goldenpath's namespaces
-        listing = self.kubectl("get", ",".join(self._ledger_kinds), "-o", _LEDGER_TEMPLATE,
-                               timeout=90)
+        listing = self.kubectl("get", ",".join(self._ledger_kinds), "-o", _LEDGER_TEMPLATE, timeout=90)
         names = set()
         for line in listing.splitlines():
             name, _, run = line.partition("\t")
@@ -305,8 +337,9 @@ class KubernetesSandbox(Sandbox):
 
 _WORKLOADS = "deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,pods"
 """What runs pods, in the order to delete it (pods last: controllers would recreate them)."""
-_LEDGER_TEMPLATE = ("jsonpath={range .items[*]}{.kind}/{.metadata.name}\t"
-                    "{.metadata.labels.goldenpath\\.dev/run}{\"\\n\"}{end}")
+_LEDGER_TEMPLATE = (
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}\t{.metadata.labels.goldenpath\\.dev/run}{"\\n"}{end}'
+)
 
 
 def pid_alive(pid: int) -> bool:

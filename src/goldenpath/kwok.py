@@ -75,17 +75,24 @@ class KwokCtl:
         self.workdir = self.root / "kwok"
         missing = [name for name in BINARIES if not (self.bin / name).is_file()]
         if missing:
-            raise SandboxError(f"kwok sandbox binaries missing in {self.bin}: {', '.join(missing)}; "
-                               f"{BUILD_HINT}")
+            raise SandboxError(
+                f"kwok sandbox binaries missing in {self.bin}: {', '.join(missing)}; {BUILD_HINT}"
+            )
         if shutil.which("kubectl") is None:
             raise SandboxError("kubectl is not installed; the kwok sandbox needs it")
 
     def _run(self, *args: str, timeout: float = 300) -> str:
         env = dict(os.environ, KWOK_WORKDIR=str(self.workdir))
         try:
-            done = subprocess.run([str(self.bin / "kwokctl"), *args], capture_output=True,
-                                  text=True, timeout=timeout, env=env, check=False,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                [str(self.bin / "kwokctl"), *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired as exc:
             raise SandboxError(f"kwokctl {' '.join(args)} timed out after {timeout:.0f}s") from exc
         if done.returncode != 0:
@@ -127,20 +134,43 @@ class KwokCtl:
         }
         if versions.get("KUBE_VERSION"):
             options["kubeVersion"] = versions["KUBE_VERSION"]
-        document = {"kind": "KwokctlConfiguration",
-                    "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "options": options}
+        document = {
+            "kind": "KwokctlConfiguration",
+            "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+            "options": options,
+        }
         config.write_text(json.dumps(document, indent=2))
         try:
             # --kubeconfig "" keeps kwokctl away from the user's ~/.kube/config.
-            self._run("--config", str(config), "create", "cluster", "--name", name,
-                      "--runtime", "binary", "--kubeconfig", "", "--wait", "2m", "--timeout", "5m")
+            self._run(
+                "--config",
+                str(config),
+                "create",
+                "cluster",
+                "--name",
+                name,
+                "--runtime",
+                "binary",
+                "--kubeconfig",
+                "",
+                "--wait",
+                "2m",
+                "--timeout",
+                "5m",
+            )
             self._run("--name", name, "scale", "node", "fake-node", "--replicas=1")
             cluster = Cluster(name, self.cluster_dir(name) / "kubeconfig.yaml", self.cluster_dir(name))
-            Kubectl(str(cluster.kubeconfig))("wait", "--for=condition=Ready", "node", "--all",
-                                             "--timeout=120s", timeout=150)
-            Kubectl(str(cluster.kubeconfig))("wait", "--for=create", "crd",
-                                             "clusterportforwards.kwok.x-k8s.io", "--timeout=60s",
-                                             timeout=90)
+            Kubectl(str(cluster.kubeconfig))(
+                "wait", "--for=condition=Ready", "node", "--all", "--timeout=120s", timeout=150
+            )
+            Kubectl(str(cluster.kubeconfig))(
+                "wait",
+                "--for=create",
+                "crd",
+                "clusterportforwards.kwok.x-k8s.io",
+                "--timeout=60s",
+                timeout=90,
+            )
         except BaseException:
             self.delete(name)
             raise
@@ -154,8 +184,15 @@ class KwokCtl:
             return
         try:
             # A kubeconfig path that does not exist keeps kwokctl away from ~/.kube/config.
-            self._run("delete", "cluster", "--name", name, "--kubeconfig",
-                      str(folder.parent / "no-such-kubeconfig"), timeout=120)
+            self._run(
+                "delete",
+                "cluster",
+                "--name",
+                name,
+                "--kubeconfig",
+                str(folder.parent / "no-such-kubeconfig"),
+                timeout=120,
+            )
         except SandboxError:
             _kill_pid_files(folder / "pids")
             shutil.rmtree(folder, ignore_errors=True)
@@ -244,17 +281,22 @@ class KwokSandbox(KubernetesSandbox):
             # the runner's sweep of the run's processes does not report them as left behind.
             env = {k: v for k, v in session.env.items() if k != "GOLDENPATH_RUN_ID"}
             env.update(PORT=str(port), GOLDENPATH_STAND_IN=session.env["GOLDENPATH_RUN_ID"])
-            proc = subprocess.Popen(["bash", "-c", stand_in.run], cwd=session.workspace,
-                                    env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                ["bash", "-c", stand_in.run],
+                cwd=session.workspace,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             log.close()
             processes.append(proc)
             _wait_port(proc, port, stand_in.deployment, stand_in.run)
-            forwards.append({"ports": [stand_in.port],
-                             "target": {"address": "127.0.0.1", "port": port}})
+            forwards.append({"ports": [stand_in.port], "target": {"address": "127.0.0.1", "port": port}})
         manifest = {
-            "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward",
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "ClusterPortForward",
             "metadata": {"name": namespace},
             "spec": {"selector": {"matchNamespaces": [namespace]}, "forwards": forwards},
         }
@@ -278,8 +320,10 @@ def _wait_port(proc: subprocess.Popen[bytes], port: int, name: str, command: str
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SandboxError(f"the stand-in for {name} exited with code {proc.returncode} "
-                               f"before serving port {port}: {command}")
+            raise SandboxError(
+                f"the stand-in for {name} exited with code {proc.returncode} "
+                f"before serving port {port}: {command}"
+            )
         with socket.socket() as sock:
             sock.settimeout(0.2)
             if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -306,6 +350,8 @@ def kwok_factory(settings: Settings) -> KwokSandbox:
         return KwokSandbox(inherited, settings)
     shared = KwokCtl(settings).get(SHARED_NAME)
     if shared is None:
-        raise SandboxError("no kwok cluster is running; 'goldenpath check --sandbox kwok' starts "
-                           "one, or run 'goldenpath sandbox up'")
+        raise SandboxError(
+            "no kwok cluster is running; 'goldenpath check --sandbox kwok' starts "
+            "one, or run 'goldenpath sandbox up'"
+        )
     return KwokSandbox(str(shared.kubeconfig), settings)

@@ -99,9 +99,7 @@ def _validator(schema_dir: str, kind: str, api_version: str) -> jsonschema.Valid
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
-def validate_manifest_text(
-    text: str, version: str = DEFAULT_KUBERNETES_VERSION
-) -> list[ManifestProblem]:
+def validate_manifest_text(text: str, version: str = DEFAULT_KUBERNETES_VERSION) -> list[ManifestProblem]:
     """Every schema problem in a (possibly multi-document) YAML file of Kubernetes objects.
 
     Documents without ``apiVersion`` and ``kind`` are not Kubernetes objects and are skipped.
@@ -113,8 +111,14 @@ def validate_manifest_text(
     except yaml.MarkedYAMLError as exc:
         exc = pure_python_yaml_error(text, all_documents=True) or exc
         mark = exc.problem_mark or exc.context_mark
-        return [ManifestProblem(mark.line + 1 if mark else 1, "", f"invalid YAML: {exc.problem}",
-                                "fix the template so it renders valid YAML")]
+        return [
+            ManifestProblem(
+                mark.line + 1 if mark else 1,
+                "",
+                f"invalid YAML: {exc.problem}",
+                "fix the template so it renders valid YAML",
+            )
+        ]
     schema_dir = _schema_dir(version, strict=True)
     for node, doc in zip(nodes, docs, strict=True):
         if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
@@ -123,10 +127,14 @@ def validate_manifest_text(
         _node_lines(node, (), lines)
         validator = _validator(schema_dir, str(doc["kind"]), str(doc["apiVersion"]))
         if validator is None:
-            problems.append(ManifestProblem(
-                lines.get(("kind",), lines[()]), "kind",
-                f"unknown kind {doc['kind']} in {doc['apiVersion']} for Kubernetes {version}",
-                "check apiVersion and kind against `kubectl api-resources`"))
+            problems.append(
+                ManifestProblem(
+                    lines.get(("kind",), lines[()]),
+                    "kind",
+                    f"unknown kind {doc['kind']} in {doc['apiVersion']} for Kubernetes {version}",
+                    "check apiVersion and kind against `kubectl api-resources`",
+                )
+            )
             continue
         for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path))):
             path = tuple(error.path)
@@ -134,8 +142,9 @@ def validate_manifest_text(
             # An unknown field is reported at its own key, not at the object that holds it.
             for where in [(*path, key) for key in extra] or [path]:
                 message = f"unknown field {where[-1]}" if extra else error.message
-                problems.append(ManifestProblem(lines.get(where, lines[()]), _dotted(where),
-                                                message, _hint(error)))
+                problems.append(
+                    ManifestProblem(lines.get(where, lines[()]), _dotted(where), message, _hint(error))
+                )
     return problems
 
 

@@ -62,8 +62,9 @@ def _problem_lines(problems: list[Problem]) -> str:
     for problem in problems:
         file = Path(problem.file)
         if file.is_absolute() and file.is_relative_to(cwd):
-            problem = Problem(file.relative_to(cwd), problem.line, problem.path, problem.message,
-                              problem.hint)
+            problem = Problem(
+                file.relative_to(cwd), problem.line, problem.path, problem.message, problem.hint
+            )
         lines.append(str(problem))
     return "\n".join(lines)
 
@@ -106,10 +107,11 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         _configure_statuses(config)
         unknown = sorted(set(self.config.nav_section) - set(SECTION_TITLES))
         if unknown:
-            raise PluginError(f"goldenpath: nav_section: unknown guide type(s) {', '.join(unknown)} "
-                              f"(use {', '.join(SECTION_TITLES)})")
-        self.section_titles = {**SECTION_TITLES, **{k: str(v) for k, v in
-                                                    self.config.nav_section.items()}}
+            raise PluginError(
+                f"goldenpath: nav_section: unknown guide type(s) {', '.join(unknown)} "
+                f"(use {', '.join(SECTION_TITLES)})"
+            )
+        self.section_titles = {**SECTION_TITLES, **{k: str(v) for k, v in self.config.nav_section.items()}}
         return config
 
     def build_pages(self) -> list[Page]:
@@ -163,16 +165,14 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             )
         generated[status_page.STATUS_CSS] = status_page.stylesheet()
         if self.config.status_page:
-            json_uri = posixpath.join(posixpath.dirname(self.config.status_page),
-                                      status_page.STATUS_JSON)
+            json_uri = posixpath.join(posixpath.dirname(self.config.status_page), status_page.STATUS_JSON)
             generated[self.config.status_page] = status_page.status_page(
-                self.reports, self.settings, self.config.status_page, json_uri)
+                self.reports, self.settings, self.config.status_page, json_uri
+            )
             generated[json_uri] = status_module.to_json(self.reports)
         return generated
 
-    def on_nav(
-        self, nav: Navigation, /, *, config: MkDocsConfig, files: Files
-    ) -> Navigation | None:
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         """Title the guide sections; add them when an explicit nav leaves them out."""
         by_type: dict[str, list[MkDocsPage]] = {}
         for uri in sorted(self.pages):
@@ -186,10 +186,13 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                     pages.append(file.page)
         in_nav = {id(p) for p in nav.pages}
         added = False
-        status_file = files.get_file_from_path(self.config.status_page) \
-            if self.config.status_page else None
-        if config.nav and status_file is not None and status_file.page is not None \
-                and id(status_file.page) not in in_nav:
+        status_file = files.get_file_from_path(self.config.status_page) if self.config.status_page else None
+        if (
+            config.nav
+            and status_file is not None
+            and status_file.page is not None
+            and id(status_file.page) not in in_nav
+        ):
             nav.items.append(status_file.page)
             nav.pages.append(status_file.page)
             added = True
@@ -208,9 +211,12 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         if not config.nav:
             # Auto nav lists top-level pages before folders; guides come right after the home page.
             first = [self.section_titles[t] for t in SECTION_TITLES]
-            nav.items.sort(key=lambda item: (not getattr(item, "is_homepage", False),
-                                             first.index(item.title) if item.title in first
-                                             else len(first)))
+            nav.items.sort(
+                key=lambda item: (
+                    not getattr(item, "is_homepage", False),
+                    first.index(item.title) if item.title in first else len(first),
+                )
+            )
             nav.pages.sort(key=lambda page: _position(nav.items, page))
             added = True
         if added:

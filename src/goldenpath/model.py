@@ -116,8 +116,7 @@ class Parameter:
         "A secret: the page shows a placeholder, checks read it from `env`, output masks it.", False
     )
     env: str | None = spec_field(
-        "Environment variable a secret's value is read from at run time "
-        "(default: GOLDENPATH_SECRET_<NAME>).",
+        "Environment variable a secret's value is read from at run time (default: GOLDENPATH_SECRET_<NAME>).",
         None,
     )
 
@@ -176,7 +175,7 @@ class Expect:
     not_contains: tuple[str, ...] = spec_field("Text the output must not contain.", ())
     matches: tuple[str, ...] = spec_field("Regular expressions the output must match.", ())
     output: str | None = spec_field(
-        "\"You should see\": output shown on the page and matched tolerantly: `...` skips lines "
+        '"You should see": output shown on the page and matched tolerantly: `...` skips lines '
         "or text, placeholders such as `<hash>`, `<ip>`, `<duration>`, `<timestamp>`, `<number>` "
         "and `<any>` match variable parts.",
         None,

@@ -146,10 +146,15 @@ def _render_troubleshooting(rendered: RenderedGuide) -> list[Troubleshooting]:
                 texts[name] = env.from_string(source).render(rendered.values)
             except jinja2.TemplateError as exc:
                 message = getattr(exc, "message", None) or str(exc)
-                problems.append(Problem(guide.source, guide.line_of(path), path,
-                                        f"template error: {message}",
-                                        "declare the variable under spec.parameters or fix the "
-                                        "{{ }} expression"))
+                problems.append(
+                    Problem(
+                        guide.source,
+                        guide.line_of(path),
+                        path,
+                        f"template error: {message}",
+                        "declare the variable under spec.parameters or fix the {{ }} expression",
+                    )
+                )
         entries.append(dataclasses.replace(entry, **texts))
     if problems:
         raise UserError(problems)
@@ -194,26 +199,43 @@ class PageBuilder:
         # Markdown is whitespace-sensitive: block tags must not leave stray blank lines or spaces.
         self.env.trim_blocks = True
         self.env.lstrip_blocks = True
-        self.env.filters.update(fence=fence, code=code, cell=cell, one_line=one_line,
-                                http_request=http_request)
+        self.env.filters.update(
+            fence=fence, code=code, cell=cell, one_line=one_line, http_request=http_request
+        )
         self.template_dir = template_dir
 
     def _template(self, name: str) -> jinja2.Template:
         try:
             return self.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            raise UserError([Problem(exc.filename or name, exc.lineno, "",
-                                     f"page template syntax error: {exc.message}",
-                                     "check the {{ }} and {% %} tags")]) from exc
+            raise UserError(
+                [
+                    Problem(
+                        exc.filename or name,
+                        exc.lineno,
+                        "",
+                        f"page template syntax error: {exc.message}",
+                        "check the {{ }} and {% %} tags",
+                    )
+                ]
+            ) from exc
 
     def _render(self, name: str, context: Mapping[str, Any]) -> str:
         template = self._template(name)
         try:
             return template.render(context)
         except jinja2.TemplateError as exc:
-            raise UserError([Problem(template.filename or name, None, "",
-                                     f"page template error: {exc}",
-                                     "fix the page template or remove the override")]) from exc
+            raise UserError(
+                [
+                    Problem(
+                        template.filename or name,
+                        None,
+                        "",
+                        f"page template error: {exc}",
+                        "fix the page template or remove the override",
+                    )
+                ]
+            ) from exc
 
     def guide_page(
         self,
@@ -250,8 +272,9 @@ class PageBuilder:
             "troubleshooting_for": trouble,
             "anchors": anchors,
             "parameters": [
-                ParameterRow(p.name, _default_text(p, rendered.values), p.description,
-                             _allowed(p), p.secret, p.env_var)
+                ParameterRow(
+                    p.name, _default_text(p, rendered.values), p.description, _allowed(p), p.secret, p.env_var
+                )
                 for p in guide.spec.parameters
             ],
             "next_steps": self._next_links(guide, uri, links),
@@ -259,8 +282,7 @@ class PageBuilder:
         }
         markdown = self._render(PAGE_TEMPLATE, context)
         tags = tuple(dict.fromkeys((guide.metadata.stage, *guide.metadata.tags)))
-        return Page(uri, guide.metadata.title, one_line(guide.metadata.summary), tags, markdown,
-                    guide.id)
+        return Page(uri, guide.metadata.title, one_line(guide.metadata.summary), tags, markdown, guide.id)
 
     def index_page(self, guide_type: str, guides: Sequence[Guide]) -> Page:
         """The index page of a section (``getting-started`` or ``how-to``)."""
@@ -270,14 +292,18 @@ class PageBuilder:
             {"guide": g, "href": relative_link(uri, page_uri(g))}
             for g in sorted(guides, key=lambda g: g.metadata.title.lower())
         ]
-        markdown = self._render(INDEX_TEMPLATE, {"title": title, "guide_type": guide_type,
-                                                 "entries": entries})
-        return Page(uri, title, f"{title}: every {TYPE_TITLES.get(guide_type, guide_type).lower()}"
-                    " on the platform.", (), markdown)
+        markdown = self._render(
+            INDEX_TEMPLATE, {"title": title, "guide_type": guide_type, "entries": entries}
+        )
+        return Page(
+            uri,
+            title,
+            f"{title}: every {TYPE_TITLES.get(guide_type, guide_type).lower()} on the platform.",
+            (),
+            markdown,
+        )
 
-    def _next_links(
-        self, guide: Guide, uri: str, links: Mapping[str, tuple[str, str]]
-    ) -> list[NextLink]:
+    def _next_links(self, guide: Guide, uri: str, links: Mapping[str, tuple[str, str]]) -> list[NextLink]:
         result = []
         for nxt in guide.spec.next_steps:
             if nxt.guide is not None:
@@ -301,8 +327,10 @@ class PageBuilder:
                 label = f"{step.number}. {step.title}" if step.number else step.title
                 title = f"[{guide.id}] Problem with step '{step.id}'"
                 where = f"Step: `{step.id}` ({label})\nSpec: `{spec_path}` line {step.step.line}"
-            body = (f"Guide: `{guide.id}` ({guide.metadata.title})\n{where}\n\n"
-                    "What happened:\n\n\nWhat I expected:\n\n\nWhat I ran (commands and output):\n")
+            body = (
+                f"Guide: `{guide.id}` ({guide.metadata.title})\n{where}\n\n"
+                "What happened:\n\n\nWhat I expected:\n\n\nWhat I ran (commands and output):\n"
+            )
             return issue_url(self.repo_url, title, body)
 
         return report_url
@@ -317,13 +345,13 @@ def build_pages(
     statuses: Mapping[str, Any] | None = None,
 ) -> list[Page]:
     """Every page of the guides: one per guide and an index per section."""
-    builder = PageBuilder(template_dir=template_dir, repo_url=repo_url,
-                          section_titles=section_titles)
+    builder = PageBuilder(template_dir=template_dir, repo_url=repo_url, section_titles=section_titles)
     links = {r.id: (page_uri(r.guide), r.guide.metadata.title) for r in rendered}
     pages = [builder.guide_page(r, links, (statuses or {}).get(r.id)) for r in rendered]
     for guide_type in SECTION_TITLES:
-        pages.append(builder.index_page(guide_type,
-                                        [r.guide for r in rendered if r.guide.spec.type == guide_type]))
+        pages.append(
+            builder.index_page(guide_type, [r.guide for r in rendered if r.guide.spec.type == guide_type])
+        )
     return pages
 
 
@@ -353,16 +381,22 @@ def load_pages(
     rendered: list[RenderedGuide] = []
     for guide in guides:
         try:
-            rendered.append(render_guide(guide, kubernetes_version=kubernetes_version,
-                                         bytecode_cache=bytecode_cache))
+            rendered.append(
+                render_guide(guide, kubernetes_version=kubernetes_version, bytecode_cache=bytecode_cache)
+            )
         except UserError as exc:
             problems.extend(exc.problems)
     if problems:
         raise UserError(problems)
     if callable(statuses):
         statuses = statuses([r.guide for r in rendered])
-    return build_pages(rendered, template_dir=template_dir, repo_url=repo_url,
-                       section_titles=section_titles, statuses=statuses)
+    return build_pages(
+        rendered,
+        template_dir=template_dir,
+        repo_url=repo_url,
+        section_titles=section_titles,
+        statuses=statuses,
+    )
 
 
 def front_matter(page: Page, status: str | None = None) -> str:
@@ -375,9 +409,7 @@ def front_matter(page: Page, status: str | None = None) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 
-def write_pages(
-    pages: Sequence[Page], docs_dir: Path, *, with_front_matter: bool = True
-) -> list[Path]:
+def write_pages(pages: Sequence[Page], docs_dir: Path, *, with_front_matter: bool = True) -> list[Path]:
     """Write pages as Markdown files under ``docs_dir``, for builds without the MkDocs plugin."""
     written = []
     for page in pages:

@@ -32,8 +32,10 @@ def check_value(param: Parameter, value: Any) -> list[tuple[str, str]]:
         return [(f"'{param.name}' must be text, got {value!r}", "put the value in quotes")]
     if param.pattern and isinstance(value, str) and not re.fullmatch(param.pattern, value):
         problems.append(
-            (f"'{value}' does not match the pattern {param.pattern} of '{param.name}'",
-             param.description or f"choose a value matching {param.pattern}")
+            (
+                f"'{value}' does not match the pattern {param.pattern} of '{param.name}'",
+                param.description or f"choose a value matching {param.pattern}",
+            )
         )
     if param.choices and value not in param.choices:
         options = ", ".join(str(c) for c in param.choices)
@@ -46,8 +48,12 @@ def check_default(param: Parameter) -> list[tuple[str, str]]:
     if param.default is None:
         if param.secret:
             return []
-        return [(f"parameter '{param.name}' has no default",
-                 "add a default so the page and the checks have a value")]
+        return [
+            (
+                f"parameter '{param.name}' has no default",
+                "add a default so the page and the checks have a value",
+            )
+        ]
     if param.pattern:
         try:
             re.compile(param.pattern)
@@ -138,9 +144,15 @@ def run_values(
             if value is None:
                 if param.default is None:
                     path = f"spec.parameters[{guide.spec.parameters.index(param)}]"
-                    missing.append(Problem(guide.source, guide.line_of(path), path,
-                                           f"secret '{param.name}' is not set",
-                                           f"export {param.env_var}=... before running checks"))
+                    missing.append(
+                        Problem(
+                            guide.source,
+                            guide.line_of(path),
+                            path,
+                            f"secret '{param.name}' is not set",
+                            f"export {param.env_var}=... before running checks",
+                        )
+                    )
                     continue
                 value = str(param.default)
             values[param.name] = value

@@ -28,9 +28,7 @@ from goldenpath.sandbox import Sandbox, get_sandbox, provisioned
 
 SUITE_SUFFIX = ".suite.yaml"
 SKIPS_SECTION = "goldenpath: skipped steps"
-_RESERVED_MARKERS = frozenset(
-    {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
-)
+_RESERVED_MARKERS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"})
 
 settings_key = pytest.StashKey[config_mod.Settings]()
 sandbox_key = pytest.StashKey["Sandbox | SandboxError"]()
@@ -39,12 +37,21 @@ provision_key = pytest.StashKey[contextlib.ExitStack]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("goldenpath", "golden-path checks")
-    group.addoption("--sandbox", default=None, choices=["local", "kubernetes", "kwok"],
-                    help="where golden paths run (default: local, or [tool.goldenpath] sandbox)")
-    group.addoption("--golden-paths", default=None, metavar="DIR",
-                    help="folder of golden paths (overrides *.suite.yaml and [tool.goldenpath])")
-    group.addoption("--no-history", action="store_true", default=False,
-                    help="do not record guide runs in the run history")
+    group.addoption(
+        "--sandbox",
+        default=None,
+        choices=["local", "kubernetes", "kwok"],
+        help="where golden paths run (default: local, or [tool.goldenpath] sandbox)",
+    )
+    group.addoption(
+        "--golden-paths",
+        default=None,
+        metavar="DIR",
+        help="folder of golden paths (overrides *.suite.yaml and [tool.goldenpath])",
+    )
+    group.addoption(
+        "--no-history", action="store_true", default=False, help="do not record guide runs in the run history"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,7 +88,8 @@ def _settings(config: pytest.Config) -> config_mod.Settings:
         if option:
             golden_paths = (config.invocation_params.dir / option).resolve()
         config.stash[settings_key] = config_mod.load_settings(
-            config.rootpath, golden_paths=golden_paths, sandbox=config.getoption("sandbox"))
+            config.rootpath, golden_paths=golden_paths, sandbox=config.getoption("sandbox")
+        )
     return config.stash[settings_key]
 
 
@@ -152,18 +160,27 @@ class SuiteFile(pytest.File):
         try:
             data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise CollectProblem([Problem(self.path, None, "", f"cannot read the suite: {exc}",
-                                          "write `golden_paths: ../golden_paths`")]) from exc
+            raise CollectProblem(
+                [
+                    Problem(
+                        self.path,
+                        None,
+                        "",
+                        f"cannot read the suite: {exc}",
+                        "write `golden_paths: ../golden_paths`",
+                    )
+                ]
+            ) from exc
         folder = data.get("golden_paths") if isinstance(data, dict) else None
         if folder is None:
             return _settings(self.config).golden_paths_dir
         if not isinstance(folder, str):
-            raise CollectProblem([Problem(self.path, None, "golden_paths",
-                                          "expected a folder path", "e.g. ../golden_paths")])
+            raise CollectProblem(
+                [Problem(self.path, None, "golden_paths", "expected a folder path", "e.g. ../golden_paths")]
+            )
         return (self.path.parent / folder).resolve()
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CollectProblem):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
@@ -178,8 +195,7 @@ class GuideFile(pytest.File):
             raise CollectProblem(problems)
         yield GuideItem.from_parent(self, name=guide.id, guide=guide)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CollectProblem):
             return "invalid golden path spec:\n" + str(excinfo.value)
         return str(super().repr_failure(excinfo))
@@ -210,8 +226,7 @@ class GuideItem(pytest.Item):
         settings = _settings(self.config)
         rendered = runner.prepare(self.guide, settings.kubernetes_version)
         # Each xdist worker records its own guides; History makes concurrent writers safe.
-        record = Recorder(None if self.config.getoption("no_history")
-                          else History(settings.history_path))
+        record = Recorder(None if self.config.getoption("no_history") else History(settings.history_path))
         try:
             sandbox = _sandbox(self.config)
         except SandboxError as exc:
@@ -226,8 +241,11 @@ class GuideItem(pytest.Item):
             if not step.message.startswith("not run"):
                 reasons.setdefault(step.message, []).append(step.label)
         if reasons:
-            self.add_report_section("call", SKIPS_SECTION, "\n".join(
-                f"skipped {', '.join(labels)} ({reason})" for reason, labels in reasons.items()))
+            self.add_report_section(
+                "call",
+                SKIPS_SECTION,
+                "\n".join(f"skipped {', '.join(labels)} ({reason})" for reason, labels in reasons.items()),
+            )
         if record.errors:
             self.add_report_section("call", "goldenpath: run history", "\n".join(record.errors))
         if result.outcome != "passed":
@@ -235,16 +253,15 @@ class GuideItem(pytest.Item):
         if record.errors:
             raise SandboxError(record.errors[0])
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         error = excinfo.value
         if isinstance(error, GuideFailed):
-            return results.describe_failure(error.result, self.guide,
-                                            _settings(self.config).site_url)
+            return results.describe_failure(error.result, self.guide, _settings(self.config).site_url)
         if isinstance(error, UserError):
             lines = [str(p) for p in error.problems] or [str(error)]
-            return "bad input (fix the spec or the environment before running):\n" + \
-                "\n".join(f"  {line}" for line in lines)
+            return "bad input (fix the spec or the environment before running):\n" + "\n".join(
+                f"  {line}" for line in lines
+            )
         if isinstance(error, SandboxError):
             return f"ERROR (sandbox): {error}\n  the sandbox is broken, not the guide"
         return str(super().repr_failure(excinfo))

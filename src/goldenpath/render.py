@@ -24,9 +24,21 @@ from goldenpath.errors import Problem, UserError
 from goldenpath.model import Expect, Guide, HttpAction, Ready, Step
 
 _LANGUAGES = {
-    ".py": "python", ".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml",
-    ".sh": "bash", ".md": "markdown", ".go": "go", ".js": "javascript", ".ts": "typescript",
-    ".txt": "text", ".cfg": "ini", ".ini": "ini", ".html": "html", ".env": "bash",
+    ".py": "python",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".sh": "bash",
+    ".md": "markdown",
+    ".go": "go",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".txt": "text",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".html": "html",
+    ".env": "bash",
 }
 _FILE_LANGUAGES = {"Dockerfile": "dockerfile", "Makefile": "makefile"}
 
@@ -171,8 +183,13 @@ def _substitute(source: str, values: Mapping[str, Any]) -> str | None:
 
 
 class _Renderer:
-    def __init__(self, guide: Guide, values: Mapping[str, Any], kubernetes_version: str,
-                 bytecode_cache: jinja2.BytecodeCache | None = None) -> None:
+    def __init__(
+        self,
+        guide: Guide,
+        values: Mapping[str, Any],
+        kubernetes_version: str,
+        bytecode_cache: jinja2.BytecodeCache | None = None,
+    ) -> None:
         self.guide = guide
         self.values = dict(values)
         self.kubernetes_version = kubernetes_version
@@ -191,8 +208,7 @@ class _Renderer:
         except jinja2.TemplateSyntaxError as exc:
             self._add(path, f"template syntax error: {exc.message}", "check the {{ }} and {% %} tags")
         except jinja2.UndefinedError as exc:
-            self._add(path, f"undefined template variable: {exc.message}",
-                      self._undefined_hint(exc))
+            self._add(path, f"undefined template variable: {exc.message}", self._undefined_hint(exc))
         except jinja2.TemplateError as exc:
             self._add(path, f"template error: {exc}", "fix the template expression")
         return source
@@ -213,20 +229,33 @@ class _Renderer:
         try:
             return self.env.get_template(name).render(self.values)
         except jinja2.TemplateSyntaxError as exc:
-            self.problems.append(Problem(template_path, exc.lineno, "",
-                                         f"template syntax error: {exc.message}",
-                                         "check the {{ }} and {% %} tags"))
+            self.problems.append(
+                Problem(
+                    template_path,
+                    exc.lineno,
+                    "",
+                    f"template syntax error: {exc.message}",
+                    "check the {{ }} and {% %} tags",
+                )
+            )
         except jinja2.TemplateNotFound:
             self._add(path, f"template '{name}' not found", "create it under templates/")
         except jinja2.UndefinedError as exc:
             line = _template_line(exc.__traceback__, template_path)
-            self.problems.append(Problem(template_path, line, "",
-                                         f"undefined template variable: {exc.message}",
-                                         self._undefined_hint(exc)))
+            self.problems.append(
+                Problem(
+                    template_path,
+                    line,
+                    "",
+                    f"undefined template variable: {exc.message}",
+                    self._undefined_hint(exc),
+                )
+            )
         except jinja2.TemplateError as exc:
             line = _template_line(exc.__traceback__, template_path)
-            self.problems.append(Problem(template_path, line, "", f"template error: {exc}",
-                                         "fix the template expression"))
+            self.problems.append(
+                Problem(template_path, line, "", f"template error: {exc}", "fix the template expression")
+            )
         return None
 
     def step(self, step: Step, index: int, section: str, number: int | None) -> RenderedStep:
@@ -267,8 +296,9 @@ class _Renderer:
             explain=self.text(step.explain, f"{path}.explain"),
             after=self.text(step.after, f"{path}.after"),
             run=None if step.run is None else self.text(step.run, f"{path}.run"),
-            variants=tuple((v.label, self.text(v.run, f"{path}.variants[{i}].run"))
-                           for i, v in enumerate(step.variants)),
+            variants=tuple(
+                (v.label, self.text(v.run, f"{path}.variants[{i}].run")) for i, v in enumerate(step.variants)
+            ),
             file=rendered_file,
             http=http,
             ready=ready,
@@ -287,14 +317,20 @@ class _Renderer:
             source = template_path.read_text(encoding="utf-8")
             for problem in manifests.validate_manifest_text(content, self.kubernetes_version):
                 where = f"rendered {target} line {problem.line}" + (
-                    f" at {problem.path}" if problem.path else "")
+                    f" at {problem.path}" if problem.path else ""
+                )
                 line = _source_line(source, content, problem.line)
-                self.problems.append(Problem(template_path, line, "",
-                                             f"invalid Kubernetes manifest ({where}): {problem.message}",
-                                             problem.hint))
+                self.problems.append(
+                    Problem(
+                        template_path,
+                        line,
+                        "",
+                        f"invalid Kubernetes manifest ({where}): {problem.message}",
+                        problem.hint,
+                    )
+                )
         name = Path(target)
-        language = (step.file.language or _FILE_LANGUAGES.get(name.name)
-                    or _LANGUAGES.get(name.suffix, "text"))
+        language = step.file.language or _FILE_LANGUAGES.get(name.name) or _LANGUAGES.get(name.suffix, "text")
         return RenderedFile(target, content, language, template_path, is_manifest)
 
 
@@ -353,8 +389,10 @@ def render_guide(
         steps.append(renderer.step(step, index, "steps", shown))
     cleanup = tuple(renderer.step(s, i, "cleanup", None) for i, s in enumerate(guide.spec.cleanup))
     prerequisites = tuple(
-        (renderer.text(p.text, f"spec.prerequisites[{i}].text"),
-         None if p.command is None else renderer.text(p.command, f"spec.prerequisites[{i}].command"))
+        (
+            renderer.text(p.text, f"spec.prerequisites[{i}].text"),
+            None if p.command is None else renderer.text(p.command, f"spec.prerequisites[{i}].command"),
+        )
         for i, p in enumerate(guide.spec.prerequisites)
     )
     stand_ins = []
@@ -363,16 +401,24 @@ def render_guide(
         try:
             port = int(port_text)
         except ValueError:
-            renderer._add(f"spec.standIns[{i}].port", f"port '{port_text}' is not a number",
-                          "use a number or a port parameter")
+            renderer._add(
+                f"spec.standIns[{i}].port",
+                f"port '{port_text}' is not a number",
+                "use a number or a port parameter",
+            )
             port = 0
-        stand_ins.append(RenderedStandIn(
-            renderer.text(stand_in.deployment, f"spec.standIns[{i}].deployment"), port,
-            renderer.text(stand_in.run, f"spec.standIns[{i}].run")))
+        stand_ins.append(
+            RenderedStandIn(
+                renderer.text(stand_in.deployment, f"spec.standIns[{i}].deployment"),
+                port,
+                renderer.text(stand_in.run, f"spec.standIns[{i}].run"),
+            )
+        )
     if renderer.problems:
         raise UserError(renderer.problems)
-    return RenderedGuide(guide, values, dict(secrets or {}), prerequisites, tuple(steps), cleanup,
-                         tuple(stand_ins))
+    return RenderedGuide(
+        guide, values, dict(secrets or {}), prerequisites, tuple(steps), cleanup, tuple(stand_ins)
+    )
 
 
 def render_all(guides: list[Guide]) -> list[RenderedGuide]:
@@ -397,8 +443,9 @@ def scaffold(guide: Guide, dest: Path, overrides: Mapping[str, Any]) -> list[Pat
     targets = [(dest / f.path, f.content) for f in rendered.files]
     existing = [t for t, _ in targets if t.exists()]
     if existing:
-        raise UserError([Problem(t, None, "", "file already exists", "choose an empty DEST")
-                         for t in existing])
+        raise UserError(
+            [Problem(t, None, "", "file already exists", "choose an empty DEST") for t in existing]
+        )
     for target, content in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")

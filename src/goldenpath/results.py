@@ -110,8 +110,11 @@ class GuideResult:
     @property
     def problem(self) -> StepResult | None:
         """The step that decided the outcome, if the guide did not pass."""
-        return next((s for s in self.steps if s.outcome == self.outcome), None) \
-            if self.outcome != "passed" else None
+        return (
+            next((s for s in self.steps if s.outcome == self.outcome), None)
+            if self.outcome != "passed"
+            else None
+        )
 
     @property
     def skipped(self) -> tuple[StepResult, ...]:
@@ -182,8 +185,7 @@ def describe_failure(result: GuideResult, guide: Guide, site_url: str = "") -> s
     head = f"{kind}: golden path '{result.guide_id}' at {step.label}"
     lines = [head, f"  {step.message}"]
     if result.outcome == "error":
-        lines.append("  the sandbox or a tool is broken, not the guide; "
-                     "the guide is not marked broken")
+        lines.append("  the sandbox or a tool is broken, not the guide; the guide is not marked broken")
     lines += describe_step(step)
     if step.section != "prerequisites":
         lines.append(f"  page: {page_url(guide, site_url, step.step_id)}")
@@ -211,8 +213,13 @@ def step_summary(step: StepResult) -> str:
 
 def junit_properties(result: GuideResult) -> list[tuple[str, str]]:
     """Per-step details as (name, value) pairs, for JUnit ``<properties>``."""
-    props = [("guide", result.guide_id), ("outcome", result.outcome), ("run_id", result.run_id),
-             ("sandbox", result.sandbox), ("content_hash", result.content_hash)]
+    props = [
+        ("guide", result.guide_id),
+        ("outcome", result.outcome),
+        ("run_id", result.run_id),
+        ("sandbox", result.sandbox),
+        ("content_hash", result.content_hash),
+    ]
     props += [(f"sandbox.{k}", v) for k, v in result.sandbox_versions.items()]
     for step in result.steps:
         prefix = "prerequisite" if step.section == "prerequisites" else step.section.rstrip("s")
@@ -221,20 +228,34 @@ def junit_properties(result: GuideResult) -> list[tuple[str, str]]:
     return props
 
 
-def write_junit(results: Sequence[GuideResult], guides: Mapping[str, Guide], path: Path,
-                site_url: str = "", suite: str = "goldenpath") -> None:
+def write_junit(
+    results: Sequence[GuideResult],
+    guides: Mapping[str, Guide],
+    path: Path,
+    site_url: str = "",
+    suite: str = "goldenpath",
+) -> None:
     """Write one JUnit ``<testsuite>`` with a test case per guide; atomically (temp + rename)."""
-    root = ET.Element("testsuite", name=suite, tests=str(len(results)),
-                      failures=str(sum(r.broken for r in results)),
-                      errors=str(sum(r.outcome == "error" for r in results)),
-                      skipped="0",
-                      time=f"{sum(r.duration for r in results):.3f}")
+    root = ET.Element(
+        "testsuite",
+        name=suite,
+        tests=str(len(results)),
+        failures=str(sum(r.broken for r in results)),
+        errors=str(sum(r.outcome == "error" for r in results)),
+        skipped="0",
+        time=f"{sum(r.duration for r in results):.3f}",
+    )
     if results:
         root.set("timestamp", min(r.started for r in results).isoformat())
     for result in results:
         guide = guides[result.guide_id]
-        case = ET.SubElement(root, "testcase", classname=result.source or str(guide.source),
-                             name=result.guide_id, time=f"{result.duration:.3f}")
+        case = ET.SubElement(
+            root,
+            "testcase",
+            classname=result.source or str(guide.source),
+            name=result.guide_id,
+            time=f"{result.duration:.3f}",
+        )
         props = ET.SubElement(case, "properties")
         for name, value in junit_properties(result):
             ET.SubElement(props, "property", name=name, value=value)
@@ -242,10 +263,13 @@ def write_junit(results: Sequence[GuideResult], guides: Mapping[str, Guide], pat
             tag = "failure" if result.broken else "error"
             step = result.problem
             message = f"{step.label}: {step.message}" if step else result.outcome
-            ET.SubElement(case, tag, message=message, type=result.outcome).text = \
-                describe_failure(result, guide, site_url)
-        out = "\n".join(f"[{s.outcome}] {s.label} ({s.duration:.2f}s)"
-                        + (f": {s.message}" if s.message else "") for s in result.steps)
+            ET.SubElement(case, tag, message=message, type=result.outcome).text = describe_failure(
+                result, guide, site_url
+            )
+        out = "\n".join(
+            f"[{s.outcome}] {s.label} ({s.duration:.2f}s)" + (f": {s.message}" if s.message else "")
+            for s in result.steps
+        )
         ET.SubElement(case, "system-out").text = out
     ET.indent(root)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -113,8 +113,9 @@ def base_tree(root: Path, commit: str, paths: Sequence[str]) -> Iterator[Path]:
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def render_side(guides: Sequence[Guide], ids: set[str], settings: config.Settings,
-                template_dir: Path | None) -> dict[str, Side]:
+def render_side(
+    guides: Sequence[Guide], ids: set[str], settings: config.Settings, template_dir: Path | None
+) -> dict[str, Side]:
     """Pages and manifests of the guides ``ids`` among ``guides``."""
     links = {g.id: (page_uri(g), g.metadata.title) for g in guides}
     sides: dict[str, Side] = {}
@@ -142,12 +143,15 @@ def render_side(guides: Sequence[Guide], ids: set[str], settings: config.Setting
 
 def unified(old: str | None, new: str | None, old_name: str, new_name: str) -> str:
     """A unified diff of two texts; empty when they are equal."""
-    lines = difflib.unified_diff((old or "").splitlines(keepends=True),
-                                 (new or "").splitlines(keepends=True),
-                                 fromfile=f"a/{old_name}" if old is not None else "/dev/null",
-                                 tofile=f"b/{new_name}" if new is not None else "/dev/null")
-    text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True),
+        (new or "").splitlines(keepends=True),
+        fromfile=f"a/{old_name}" if old is not None else "/dev/null",
+        tofile=f"b/{new_name}" if new is not None else "/dev/null",
+    )
+    text = "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
     return text
 
 
@@ -163,15 +167,33 @@ def load_results(path: Path) -> dict[str, CheckOutcome]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError([Problem(path, None, "", f"cannot read the results: {exc.strerror}",
-                                 "pass the file 'goldenpath check --junit FILE' wrote")]) from exc
+        raise UserError(
+            [
+                Problem(
+                    path,
+                    None,
+                    "",
+                    f"cannot read the results: {exc.strerror}",
+                    "pass the file 'goldenpath check --junit FILE' wrote",
+                )
+            ]
+        ) from exc
     if text.lstrip().startswith(("{", "[")):
         return _json_results(path, text)
     try:
         tree = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise UserError([Problem(path, exc.position[0], "", f"not JUnit XML or JSON: {exc}",
-                                 "pass the file 'goldenpath check --junit FILE' wrote")]) from exc
+        raise UserError(
+            [
+                Problem(
+                    path,
+                    exc.position[0],
+                    "",
+                    f"not JUnit XML or JSON: {exc}",
+                    "pass the file 'goldenpath check --junit FILE' wrote",
+                )
+            ]
+        ) from exc
     found: dict[str, CheckOutcome] = {}
     for case in tree.iter("testcase"):
         props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
@@ -208,8 +230,10 @@ def _json_results(path: Path, text: str) -> dict[str, CheckOutcome]:
 
 
 _OUTCOMES = {
-    "passed": ":white_check_mark: passed", "failed": ":x: **failed**",
-    "timeout": ":x: **timed out**", "error": ":warning: sandbox error",
+    "passed": ":white_check_mark: passed",
+    "failed": ":x: **failed**",
+    "timeout": ":x: **timed out**",
+    "error": ":warning: sandbox error",
     "skipped": ":fast_forward: skipped",
 }
 
@@ -255,8 +279,12 @@ class _Block:
 
 
 def _diff_block(summary: str, diff: str, guide: str, open_: bool = False) -> _Block:
-    return _Block(f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n", diff,
-                  "\n\n</details>\n\n", guide)
+    return _Block(
+        f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n",
+        diff,
+        "\n\n</details>\n\n",
+        guide,
+    )
 
 
 def build_review(
@@ -281,8 +309,10 @@ def build_review(
         if report.everything:
             head += [f"Every guide is affected: {report.everything}."]
             if report.everything.startswith("goldenpath"):
-                head += ["Both revisions are rendered with this change's goldenpath, so the diffs "
-                         "show what the guides' own files change; the checks show the rest."]
+                head += [
+                    "Both revisions are rendered with this change's goldenpath, so the diffs "
+                    "show what the guides' own files change; the checks show the rest."
+                ]
         head += ["", "| Guide | Change | Check | Owner |", "| --- | --- | --- | --- |"]
         for item in guides:
             side = new.get(item.id) or old.get(item.id) or old.get(item.previous_id or "")
@@ -295,8 +325,10 @@ def build_review(
                 name += f" ({_code(results.page_path(guide))})"
             change = item.status + (f" from {_code(item.previous_id)}" if item.previous_id else "")
             owner = _cell(guide.metadata.owner) if guide else ""
-            head.append(f"| {name}<br>{_code(item.id)} | {change} "
-                        f"| {_outcome((checks or {}).get(item.id), item)} | {owner} |")
+            head.append(
+                f"| {name}<br>{_code(item.id)} | {change} "
+                f"| {_outcome((checks or {}).get(item.id), item)} | {owner} |"
+            )
         head.append("")
         owners: dict[str, list[str]] = {}
         for item in guides:
@@ -304,8 +336,10 @@ def build_review(
             if side and side.guide:
                 owners.setdefault(side.guide.metadata.owner, []).append(item.id)
         if owners:
-            head.append("**Owners to ask:** " + "; ".join(
-                f"{owner} ({', '.join(ids)})" for owner, ids in owners.items()))
+            head.append(
+                "**Owners to ask:** "
+                + "; ".join(f"{owner} ({', '.join(ids)})" for owner, ids in owners.items())
+            )
             head.append("")
     head += _checks_section(guides, checks)
     head += ["### Lint", ""]
@@ -327,15 +361,21 @@ def build_review(
     return Review(markdown, _cut(blocks, limit, details_url), True)
 
 
-def _checks_section(guides: Sequence[AffectedGuide], checks: Mapping[str, CheckOutcome] | None,
-                    ) -> list[str]:
+def _checks_section(
+    guides: Sequence[AffectedGuide],
+    checks: Mapping[str, CheckOutcome] | None,
+) -> list[str]:
     lines = ["### Checks", ""]
     running = [g for g in guides if g.runs]
     if not running:
         return [*lines, "No guide to check.", ""]
     if checks is None:
-        return [*lines, "No check results were given (`goldenpath check --affected --junit FILE`, "
-                        "then `goldenpath review --results FILE`).", ""]
+        return [
+            *lines,
+            "No check results were given (`goldenpath check --affected --junit FILE`, "
+            "then `goldenpath review --results FILE`).",
+            "",
+        ]
     for item in running:
         result = checks.get(item.id)
         text = f"- {_code(item.id)}: {_outcome(result, item)}"
@@ -345,8 +385,11 @@ def _checks_section(guides: Sequence[AffectedGuide], checks: Mapping[str, CheckO
     return [*lines, ""]
 
 
-def _guide_blocks(item: AffectedGuide, old: Mapping[str, Side], new: Mapping[str, Side],
-                  ) -> list[_Block]:
+def _guide_blocks(
+    item: AffectedGuide,
+    old: Mapping[str, Side],
+    new: Mapping[str, Side],
+) -> list[_Block]:
     before = old.get(item.previous_id or item.id)
     after = new.get(item.id) if item.runs else None
     title = (after or before or Side()).guide
@@ -360,8 +403,9 @@ def _guide_blocks(item: AffectedGuide, old: Mapping[str, Side], new: Mapping[str
     blocks = [_Block("\n".join(lines) + "\n", guide=item.id)]
     old_page = before.page if before else None
     new_page = after.page if after else None
-    page_diff = unified(old_page, new_page, before.page_uri if before else "",
-                        after.page_uri if after else "")
+    page_diff = unified(
+        old_page, new_page, before.page_uri if before else "", after.page_uri if after else ""
+    )
     if page_diff:
         uri = (after or before or Side()).page_uri
         blocks.append(_diff_block(f"Rendered page diff ({_code(uri)})", page_diff, item.id, True))
@@ -378,8 +422,11 @@ def _guide_blocks(item: AffectedGuide, old: Mapping[str, Side], new: Mapping[str
 
 def _cut(blocks: Sequence[_Block], limit: int, details_url: str) -> str:
     """The blocks cut to ``limit`` characters: whole blocks first, then one diff shortened."""
-    where = f"[the full review]({details_url})" if details_url else \
-        "the full review (the `goldenpath-review` artifact of this run)"
+    where = (
+        f"[the full review]({details_url})"
+        if details_url
+        else "the full review (the `goldenpath-review` artifact of this run)"
+    )
     footer = f"\n---\n:scissors: This comment was cut to fit GitHub's size limit; see {where}.\n"
     budget = limit - len(footer) - 200
     out = ""
@@ -408,31 +455,54 @@ def _cut(blocks: Sequence[_Block], limit: int, details_url: str) -> str:
 # -- lint --------------------------------------------------------------------------------------
 
 
-def lint_findings(guides: Sequence[Guide], problems: Sequence[Problem], ids: set[str],
-                  folders: set[Path], settings: config.Settings, root: Path) -> list[str]:
+def lint_findings(
+    guides: Sequence[Guide],
+    problems: Sequence[Problem],
+    ids: set[str],
+    folders: set[Path],
+    settings: config.Settings,
+    root: Path,
+) -> list[str]:
     """Errors and rule findings of the affected guides, as Markdown list items."""
-    mine = [p for p in problems
-            if any(folder == Path(p.file).parent or folder in Path(p.file).parents for folder in folders)]
-    lines = [f":x: {_code(_relative_to(p.file, root) + (f':{p.line}' if p.line else ''))} "
-             f"{_cell(p.message)}" + (f" ({_cell(p.hint)})" if p.hint else "") for p in mine]
+    mine = [
+        p
+        for p in problems
+        if any(folder == Path(p.file).parent or folder in Path(p.file).parents for folder in folders)
+    ]
+    lines = [
+        f":x: {_code(_relative_to(p.file, root) + (f':{p.line}' if p.line else ''))} "
+        f"{_cell(p.message)}" + (f" ({_cell(p.hint)})" if p.hint else "")
+        for p in mine
+    ]
     bad = {Path(p.file) for p in problems}
-    clean = [g for g in guides if g.id in ids and g.source not in bad
-             and not any(g.folder in f.parents for f in bad)]
+    clean = [
+        g
+        for g in guides
+        if g.id in ids and g.source not in bad and not any(g.folder in f.parents for f in bad)
+    ]
     docs = settings.root / "docs"
-    for finding in rules.run_rules(clean, rules.settings_for(settings),
-                                   docs if docs.is_dir() else None, guides):
+    for finding in rules.run_rules(
+        clean, rules.settings_for(settings), docs if docs.is_dir() else None, guides
+    ):
         icon = ":x:" if finding.severity == "error" else ":warning:"
         where = _relative_to(finding.file, root) + (f":{finding.line}" if finding.line else "")
-        lines.append(f"{icon} {_code(where)} {finding.rule} {_cell(finding.message)} "
-                     f"(fix: {_cell(finding.fix)})")
+        lines.append(
+            f"{icon} {_code(where)} {finding.rule} {_cell(finding.message)} (fix: {_cell(finding.fix)})"
+        )
     return lines
 
 
 # -- the command -------------------------------------------------------------------------------
 
 
-def make_review(base: str, settings: config.Settings, results_file: Path | None = None,
-                preview_url: str = "", details_url: str = "", limit: int = COMMENT_LIMIT) -> Review:
+def make_review(
+    base: str,
+    settings: config.Settings,
+    results_file: Path | None = None,
+    preview_url: str = "",
+    details_url: str = "",
+    limit: int = COMMENT_LIMIT,
+) -> Review:
     """Everything ``goldenpath review`` prints, from the repository and the results file."""
     report = affected(base, settings)
     root = report.repo_root
@@ -444,8 +514,10 @@ def make_review(base: str, settings: config.Settings, results_file: Path | None 
     new = render_side(new_guides, new_ids, settings, override if override and override.is_dir() else None)
     for guide_id, side in new.items():
         if side.problems and side.guide is not None:
-            problems = [*problems, Problem(side.guide.source, None, "",
-                                           f"{guide_id} does not render (see below)")]
+            problems = [
+                *problems,
+                Problem(side.guide.source, None, "", f"{guide_id} does not render (see below)"),
+            ]
     old_ids = {g.previous_id or g.id for g in report.guides if g.status != "added"}
     old: dict[str, Side] = {}
     if old_ids:
@@ -459,17 +531,28 @@ def make_review(base: str, settings: config.Settings, results_file: Path | None 
             if old_dir.is_dir():
                 old_guides, _ = spec.collect_guides(old_dir)
             old_override = tree / override_rel if override_rel else None
-            old = render_side(old_guides, old_ids, settings,
-                              old_override if old_override and old_override.is_dir() else None)
+            old = render_side(
+                old_guides,
+                old_ids,
+                settings,
+                old_override if old_override and old_override.is_dir() else None,
+            )
     folders = {root / g.folder for g in report.guides if g.runs}
     findings = lint_findings(new_guides, problems, new_ids, folders, settings, root)
-    return build_review(report, old, new, checks, findings, preview_url=preview_url,
-                        details_url=details_url, limit=limit)
+    return build_review(
+        report, old, new, checks, findings, preview_url=preview_url, details_url=details_url, limit=limit
+    )
 
 
-def review_command(base: str, results_file: Path | None = None, preview_url: str = "",
-                   output: Path | None = None, full_output: Path | None = None,
-                   details_url: str = "", golden_paths: Path | None = None) -> int:
+def review_command(
+    base: str,
+    results_file: Path | None = None,
+    preview_url: str = "",
+    output: Path | None = None,
+    full_output: Path | None = None,
+    details_url: str = "",
+    golden_paths: Path | None = None,
+) -> int:
     """``goldenpath review``: write the comment (and the full review); exit 0."""
     settings = config.load_settings(golden_paths=golden_paths)
     made = make_review(base, settings, results_file, preview_url, details_url)

@@ -106,9 +106,16 @@ def has_expectation(step: Step) -> bool:
     ``ready`` condition counts too: it is checked.
     """
     expect = step.expect
-    return bool(expect.output is not None or expect.contains or expect.not_contains
-                or expect.matches or expect.files or expect.exit_code is not None
-                or expect.nothing or (step.background and step.ready is not None))
+    return bool(
+        expect.output is not None
+        or expect.contains
+        or expect.not_contains
+        or expect.matches
+        or expect.files
+        or expect.exit_code is not None
+        or expect.nothing
+        or (step.background and step.ready is not None)
+    )
 
 
 def _run_expectation(guide: Guide, ctx: Context) -> Iterator[Hit]:
@@ -142,19 +149,27 @@ def _prompts(guide: Guide, ctx: Context) -> Iterator[Hit]:
 
 _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("an AWS secret access key",
-     re.compile(r"(?i)aws_?secret_?access_?key\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}\b")),
+    (
+        "an AWS secret access key",
+        re.compile(r"(?i)aws_?secret_?access_?key\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}\b"),
+    ),
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
     ("a bearer token", re.compile(r"(?i)\bbearer\s+(?!\$|\{\{|<)[A-Za-z0-9._~+/=-]{20,}")),
-    ("a password, token or key",
-     re.compile(r"(?i)\b[a-z_]*(?:password|passwd|secret|token|api[_-]?key)[a-z_]*\b[\"']?\s*[=:]\s*"
-                r"[\"']?(?![\"'\s]|\$|\{\{|<|\*\*\*|\.\.\.)[^\s\"'`,;}]{8,}")),
+    (
+        "a password, token or key",
+        re.compile(
+            r"(?i)\b[a-z_]*(?:password|passwd|secret|token|api[_-]?key)[a-z_]*\b[\"']?\s*[=:]\s*"
+            r"[\"']?(?![\"'\s]|\$|\{\{|<|\*\*\*|\.\.\.)[^\s\"'`,;}]{8,}"
+        ),
+    ),
 )
 
-_PLACEHOLDER = re.compile(r"(?i)^(?:x+|\*+|changeme|example\w*|your[-_]\w+|dummy\w*|fake\w*|"
-                          r"not-a-real-\w+|placeholder\w*|redacted)$")
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:x+|\*+|changeme|example\w*|your[-_]\w+|dummy\w*|fake\w*|"
+    r"not-a-real-\w+|placeholder\w*|redacted)$"
+)
 
 
 def find_secrets(text: str) -> Iterator[tuple[int, str]]:
@@ -207,8 +222,11 @@ def _links(guide: Guide, ctx: Context) -> Iterator[Hit]:
         if nxt.guide is not None and nxt.guide not in ctx.guides:
             close = difflib.get_close_matches(nxt.guide, sorted(ctx.guides), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            yield f"{path}.guide", None, f"next step links to a guide that does not exist: " \
-                                         f"'{nxt.guide}'{hint}"
+            yield (
+                f"{path}.guide",
+                None,
+                f"next step links to a guide that does not exist: '{nxt.guide}'{hint}",
+            )
         if nxt.url is None:
             continue
         url = nxt.url
@@ -261,56 +279,98 @@ def _review(guide: Guide, ctx: Context) -> Iterator[Hit]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("GP101", "getting-started-prerequisites", "warning",
-         "A getting-started guide lists its prerequisites.",
-         "Newcomers do not know what to install first; a prerequisite with a `command` is also "
-         "checked before the guide runs.",
-         "add `spec.prerequisites` with a `text` (and a `command` that proves it) for each tool",
-         _getting_started_prerequisites),
-    Rule("GP102", "getting-started-time", "warning",
-         "A getting-started guide gives an estimated time.",
-         "Readers plan around it; measured step durations replace it once the guide has run.",
-         "add `spec.estimatedMinutes`", _getting_started_time),
-    Rule("GP103", "run-step-expectation", "warning",
-         "Every run step has an expectation, or says explicitly that none is needed.",
-         "A step that only has to exit 0 rarely proves the doc is right. Counts: `output`, "
-         "`contains`, `notContains`, `matches`, `files`, an explicit `exitCode` (a decision, "
-         "e.g. 1 for a test that must fail), `ready` on a background step, or `nothing: true`.",
-         "add `expect.output` (what the reader should see) or `expect: {nothing: true}`",
-         _run_expectation),
-    Rule("GP104", "no-prompt", "error",
-         "Commands carry no `$ ` prompt.",
-         "The copy button copies the command as shown, and the check runs it byte for byte; a "
-         "prompt makes both fail. Applies to every line of run steps, variants, prerequisite "
-         "commands and stand-ins.",
-         "remove the leading `$ ` from each line", _prompts),
-    Rule("GP105", "no-hard-coded-secret", "error",
-         "No secret-looking values in commands, requests, parameter defaults or templates.",
-         "A page is public inside the company and a repository is forever. Recognised: AWS keys, "
-         "GitHub and Slack tokens, private keys, bearer tokens and `password=`/`token:`-style "
-         "assignments of a literal; `{{ var }}`, `$VAR`, `<placeholder>` and `***` are fine.",
-         "declare a parameter with `secret: true` (read from `env` at run time) and use "
-         "`{{ name }}` instead of the value", _secrets),
-    Rule("GP106", "next-step-link-resolves", "error",
-         "Every next-step link resolves.",
-         "A dead link is the end of a reader's path. A `guide` must be a guide's id; a `url` must "
-         "be an absolute http(s) URL with a host, or a site-relative link to a page under `docs/` "
-         "or a guide's page. (URLs are not fetched: lint runs offline.)",
-         "use the id of an existing guide, a full `https://` URL, or the path of a page in `docs/`",
-         _links),
-    Rule("GP107", "step-title", "error",
-         "Every step has a title.",
-         "Titles are the page's headings, anchors and the names in check reports.",
-         "give the step a short imperative `title`, e.g. \"Deploy your service\"", _titles),
-    Rule("GP108", "hidden-steps-minority", "warning",
-         "Hidden steps are fewer than half of the steps.",
-         "Hidden steps run in checks but not for readers; when most steps are hidden, the check "
-         "no longer proves what the page says.",
-         "show the steps a reader also needs, or move setup into prerequisites", _hidden_minority),
-    Rule("GP109", "review-record", "warning",
-         "The guide has a review record.",
-         "Who last read the guide, and when: old reviews make guides stale.",
-         "add `metadata.review: {by: <handle>, date: YYYY-MM-DD}`", _review),
+    Rule(
+        "GP101",
+        "getting-started-prerequisites",
+        "warning",
+        "A getting-started guide lists its prerequisites.",
+        "Newcomers do not know what to install first; a prerequisite with a `command` is also "
+        "checked before the guide runs.",
+        "add `spec.prerequisites` with a `text` (and a `command` that proves it) for each tool",
+        _getting_started_prerequisites,
+    ),
+    Rule(
+        "GP102",
+        "getting-started-time",
+        "warning",
+        "A getting-started guide gives an estimated time.",
+        "Readers plan around it; measured step durations replace it once the guide has run.",
+        "add `spec.estimatedMinutes`",
+        _getting_started_time,
+    ),
+    Rule(
+        "GP103",
+        "run-step-expectation",
+        "warning",
+        "Every run step has an expectation, or says explicitly that none is needed.",
+        "A step that only has to exit 0 rarely proves the doc is right. Counts: `output`, "
+        "`contains`, `notContains`, `matches`, `files`, an explicit `exitCode` (a decision, "
+        "e.g. 1 for a test that must fail), `ready` on a background step, or `nothing: true`.",
+        "add `expect.output` (what the reader should see) or `expect: {nothing: true}`",
+        _run_expectation,
+    ),
+    Rule(
+        "GP104",
+        "no-prompt",
+        "error",
+        "Commands carry no `$ ` prompt.",
+        "The copy button copies the command as shown, and the check runs it byte for byte; a "
+        "prompt makes both fail. Applies to every line of run steps, variants, prerequisite "
+        "commands and stand-ins.",
+        "remove the leading `$ ` from each line",
+        _prompts,
+    ),
+    Rule(
+        "GP105",
+        "no-hard-coded-secret",
+        "error",
+        "No secret-looking values in commands, requests, parameter defaults or templates.",
+        "A page is public inside the company and a repository is forever. Recognised: AWS keys, "
+        "GitHub and Slack tokens, private keys, bearer tokens and `password=`/`token:`-style "
+        "assignments of a literal; `{{ var }}`, `$VAR`, `<placeholder>` and `***` are fine.",
+        "declare a parameter with `secret: true` (read from `env` at run time) and use "
+        "`{{ name }}` instead of the value",
+        _secrets,
+    ),
+    Rule(
+        "GP106",
+        "next-step-link-resolves",
+        "error",
+        "Every next-step link resolves.",
+        "A dead link is the end of a reader's path. A `guide` must be a guide's id; a `url` must "
+        "be an absolute http(s) URL with a host, or a site-relative link to a page under `docs/` "
+        "or a guide's page. (URLs are not fetched: lint runs offline.)",
+        "use the id of an existing guide, a full `https://` URL, or the path of a page in `docs/`",
+        _links,
+    ),
+    Rule(
+        "GP107",
+        "step-title",
+        "error",
+        "Every step has a title.",
+        "Titles are the page's headings, anchors and the names in check reports.",
+        'give the step a short imperative `title`, e.g. "Deploy your service"',
+        _titles,
+    ),
+    Rule(
+        "GP108",
+        "hidden-steps-minority",
+        "warning",
+        "Hidden steps are fewer than half of the steps.",
+        "Hidden steps run in checks but not for readers; when most steps are hidden, the check "
+        "no longer proves what the page says.",
+        "show the steps a reader also needs, or move setup into prerequisites",
+        _hidden_minority,
+    ),
+    Rule(
+        "GP109",
+        "review-record",
+        "warning",
+        "The guide has a review record.",
+        "Who last read the guide, and when: old reviews make guides stale.",
+        "add `metadata.review: {by: <handle>, date: YYYY-MM-DD}`",
+        _review,
+    ),
 )
 
 RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
@@ -334,35 +394,59 @@ def rule_settings(table: Mapping[str, Any], source: Path | str = "pyproject.toml
         if rule_id in RULES_BY_ID:
             return False
         close = difflib.get_close_matches(str(rule_id), list(RULES_BY_ID), n=1)
-        problems.append(Problem(source, None, where, f"unknown lint rule '{rule_id}'",
-                                f"did you mean '{close[0]}'?" if close else
-                                f"rules: {', '.join(RULES_BY_ID)}"))
+        problems.append(
+            Problem(
+                source,
+                None,
+                where,
+                f"unknown lint rule '{rule_id}'",
+                f"did you mean '{close[0]}'?" if close else f"rules: {', '.join(RULES_BY_ID)}",
+            )
+        )
         return True
 
     for key in table:
         if key not in ("disable", "severity"):
-            problems.append(Problem(source, None, f"tool.goldenpath.lint.{key}", "unknown key",
-                                    "use 'disable' (a list of rule ids) or 'severity' (a table)"))
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    f"tool.goldenpath.lint.{key}",
+                    "unknown key",
+                    "use 'disable' (a list of rule ids) or 'severity' (a table)",
+                )
+            )
     disable = table.get("disable", [])
     if not isinstance(disable, list):
-        problems.append(Problem(source, None, "tool.goldenpath.lint.disable", "expected a list",
-                                'e.g. disable = ["GP108"]'))
+        problems.append(
+            Problem(
+                source, None, "tool.goldenpath.lint.disable", "expected a list", 'e.g. disable = ["GP108"]'
+            )
+        )
         disable = []
     for rule_id in disable:
         if not unknown_rule(rule_id, "tool.goldenpath.lint.disable"):
             severities[rule_id] = "off"
     severity = table.get("severity", {})
     if not isinstance(severity, Mapping):
-        problems.append(Problem(source, None, "tool.goldenpath.lint.severity", "expected a table",
-                                'e.g. severity = {GP109 = "error"}'))
+        problems.append(
+            Problem(
+                source,
+                None,
+                "tool.goldenpath.lint.severity",
+                "expected a table",
+                'e.g. severity = {GP109 = "error"}',
+            )
+        )
         severity = {}
     for rule_id, value in severity.items():
         where = f"tool.goldenpath.lint.severity.{rule_id}"
         if unknown_rule(rule_id, where):
             continue
         if value not in SEVERITIES:
-            problems.append(Problem(source, None, where, f"'{value}' is not a severity",
-                                    "use error, warning or off"))
+            problems.append(
+                Problem(source, None, where, f"'{value}' is not a severity", "use error, warning or off")
+            )
             continue
         if severities[rule_id] != "off":
             severities[rule_id] = value
@@ -378,9 +462,12 @@ def settings_for(settings: config.Settings) -> RuleSettings:
 # -- running -----------------------------------------------------------------------------------
 
 
-def run_rules(guides: Sequence[Guide], rule_config: RuleSettings | None = None,
-              docs_dir: Path | None = None, all_guides: Sequence[Guide] | None = None,
-              ) -> list[Finding]:
+def run_rules(
+    guides: Sequence[Guide],
+    rule_config: RuleSettings | None = None,
+    docs_dir: Path | None = None,
+    all_guides: Sequence[Guide] | None = None,
+) -> list[Finding]:
     """Every finding of the enabled rules on ``guides``, in guide and rule order, without repeats."""
     severities = (rule_config or RuleSettings({r.id: r.severity for r in RULES})).severities
     ctx = Context({g.id: g for g in (all_guides if all_guides is not None else guides)}, docs_dir)
@@ -401,20 +488,31 @@ def run_rules(guides: Sequence[Guide], rule_config: RuleSettings | None = None,
                 if key in seen:  # a template shared by several guides is reported once
                     continue
                 seen.add(key)
-                findings.append(Finding(rule.id, severity, file, line, path,  # type: ignore[arg-type]
-                                        message, rule.fix))
+                findings.append(
+                    Finding(
+                        rule.id,
+                        severity,
+                        file,
+                        line,
+                        path,  # type: ignore[arg-type]
+                        message,
+                        rule.fix,
+                    )
+                )
     return findings
 
 
-def report(settings: config.Settings, guides: Sequence[Guide], problems: Sequence[Problem],
-           strict: bool = False) -> int:
+def report(
+    settings: config.Settings, guides: Sequence[Guide], problems: Sequence[Problem], strict: bool = False
+) -> int:
     """Print the errors of the loader and renderer, then the rule findings; the exit code.
 
     Rules run on guides without errors only. Exit 2 on any error, or any warning with ``strict``.
     """
     bad_files = {Path(p.file) for p in problems}
-    clean = [g for g in guides
-             if g.source not in bad_files and not any(g.folder in f.parents for f in bad_files)]
+    clean = [
+        g for g in guides if g.source not in bad_files and not any(g.folder in f.parents for f in bad_files)
+    ]
     docs = settings.root / "docs"
     findings = run_rules(clean, settings_for(settings), docs if docs.is_dir() else None, guides)
     for problem in problems:
@@ -455,8 +553,9 @@ def rules_markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for rule in RULES:
-        lines.append(f"| [{rule.id}](#{rule.id.lower()}) | `{rule.name}` | {rule.severity} "
-                     f"| {rule.summary} |")
+        lines.append(
+            f"| [{rule.id}](#{rule.id.lower()}) | `{rule.name}` | {rule.severity} | {rule.summary} |"
+        )
     lines += [
         "",
         "## Configure the rules",

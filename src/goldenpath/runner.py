@@ -101,13 +101,15 @@ def run_guide(
     ``cancel`` (from another thread) interrupts the run the same way.
     """
     guide = rendered.guide
-    run_id = run_id or f"{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}-" \
-        f"{uuid.uuid4().hex[:8]}"
+    run_id = run_id or f"{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     emit = on_event or (lambda event: None)
     started = datetime.datetime.now(datetime.timezone.utc)
     emit(Event("guide-started", guide.id, title=guide.metadata.title))
-    secret_env = {p.env_var: rendered.secrets[p.name]
-                  for p in guide.spec.parameters if p.secret and p.name in rendered.secrets}
+    secret_env = {
+        p.env_var: rendered.secrets[p.name]
+        for p in guide.spec.parameters
+        if p.secret and p.name in rendered.secrets
+    }
     steps: list[StepResult] = []
     leaks: list[str] = []
     try:
@@ -144,8 +146,14 @@ def run_guide(
 
 
 def _sandbox_error(rendered: RenderedGuide, exc: SandboxError) -> StepResult:
-    return StepResult(step_id="sandbox", title="open the sandbox", number=None, section="sandbox",
-                      outcome="error", message=mask(str(exc), rendered.secrets.values()))
+    return StepResult(
+        step_id="sandbox",
+        title="open the sandbox",
+        number=None,
+        section="sandbox",
+        outcome="error",
+        message=mask(str(exc), rendered.secrets.values()),
+    )
 
 
 def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -> GuideResult:
@@ -156,10 +164,15 @@ def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -
     """
     now = datetime.datetime.now(datetime.timezone.utc)
     return GuideResult(
-        guide_id=rendered.guide.id, outcome="error",
-        run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", started=now, finished=now,
-        sandbox=sandbox_name, steps=(_sandbox_error(rendered, exc),),
-        content_hash=rendered.content_hash(), source=str(rendered.guide.source),
+        guide_id=rendered.guide.id,
+        outcome="error",
+        run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        started=now,
+        finished=now,
+        sandbox=sandbox_name,
+        steps=(_sandbox_error(rendered, exc),),
+        content_hash=rendered.content_hash(),
+        source=str(rendered.guide.source),
     )
 
 
@@ -177,8 +190,9 @@ class _Attempt:
 
 
 class _GuideRun:
-    def __init__(self, rendered: RenderedGuide, session: Session, run_id: str,
-                 emit: EventHook, cancel: _Watch) -> None:
+    def __init__(
+        self, rendered: RenderedGuide, session: Session, run_id: str, emit: EventHook, cancel: _Watch
+    ) -> None:
         self.rendered = rendered
         self.guide = rendered.guide
         self.session = session
@@ -201,8 +215,7 @@ class _GuideRun:
             for index, step in enumerate(self.rendered.steps):
                 result = self._step(step)
                 if result.outcome not in ("passed", "skipped"):
-                    self._not_run(self.rendered.steps[index + 1:],
-                                  f"not run: {result.label} did not pass")
+                    self._not_run(self.rendered.steps[index + 1 :], f"not run: {result.label} did not pass")
                     break
         except KeyboardInterrupt:
             self.cancel.armed = False  # cleanup runs in full; only a second Ctrl-C stops it
@@ -227,18 +240,36 @@ class _GuideRun:
         for step in steps:
             result = self._result(step, _Attempt("skipped", reason), 0.0, 0)
             self.results.append(result)
-            self.emit(Event("step-finished", self.guide.id, step.id, step.title, step.number,
-                            step.section, result=result))
+            self.emit(
+                Event(
+                    "step-finished",
+                    self.guide.id,
+                    step.id,
+                    step.title,
+                    step.number,
+                    step.section,
+                    result=result,
+                )
+            )
 
-    def _result(self, step: RenderedStep, attempt: _Attempt, duration: float,
-                attempts: int) -> StepResult:
+    def _result(self, step: RenderedStep, attempt: _Attempt, duration: float, attempts: int) -> StepResult:
         m = self._mask
         return StepResult(
-            step_id=step.id, title=step.title, number=step.number, section=step.section,
-            outcome=attempt.outcome, message=m(attempt.message), command=m(attempt.command),
-            exit_code=attempt.exit_code, stdout=m(tail(attempt.stdout)),
-            stderr=m(tail(attempt.stderr)), expected=m(attempt.expected),
-            duration=duration, line=step.step.line, attempts=attempts, hidden=step.step.hidden,
+            step_id=step.id,
+            title=step.title,
+            number=step.number,
+            section=step.section,
+            outcome=attempt.outcome,
+            message=m(attempt.message),
+            command=m(attempt.command),
+            exit_code=attempt.exit_code,
+            stdout=m(tail(attempt.stdout)),
+            stderr=m(tail(attempt.stderr)),
+            expected=m(attempt.expected),
+            duration=duration,
+            line=step.step.line,
+            attempts=attempts,
+            hidden=step.step.hidden,
         )
 
     def _mask(self, text: str) -> str:
@@ -256,34 +287,41 @@ class _GuideRun:
             self.emit(Event("step-started", self.guide.id, step_id, title, None, "prerequisites"))
             start = time.monotonic()
             out = self.shell.run(command, timeout=60.0)
-            attempt = _Attempt("passed", command=command, exit_code=out.exit_code,
-                               stdout=out.stdout, stderr=out.stderr)
+            attempt = _Attempt(
+                "passed", command=command, exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr
+            )
             if out.timed_out:
                 attempt.outcome, attempt.message = "error", "prerequisite check timed out after 60s"
             elif out.exit_code != 0:
                 attempt.outcome = "error"
-                attempt.message = (f"prerequisite not met: {title} (`{command}` exited with "
-                                   f"{out.exit_code})")
+                attempt.message = f"prerequisite not met: {title} (`{command}` exited with {out.exit_code})"
                 attempt.expected = "exit code 0"
             result = StepResult(
-                step_id=step_id, title=title, number=None, section="prerequisites",
-                outcome=attempt.outcome, message=self._mask(attempt.message),
-                command=self._mask(command), exit_code=out.exit_code,
-                stdout=self._mask(tail(out.stdout)), stderr=self._mask(tail(out.stderr)),
-                expected=attempt.expected, duration=time.monotonic() - start,
+                step_id=step_id,
+                title=title,
+                number=None,
+                section="prerequisites",
+                outcome=attempt.outcome,
+                message=self._mask(attempt.message),
+                command=self._mask(command),
+                exit_code=out.exit_code,
+                stdout=self._mask(tail(out.stdout)),
+                stderr=self._mask(tail(out.stderr)),
+                expected=attempt.expected,
+                duration=time.monotonic() - start,
                 line=self.guide.line_of(f"spec.prerequisites[{index}]"),
             )
             self.results.append(result)
-            self.emit(Event("step-finished", self.guide.id, step_id, title, None,
-                            "prerequisites", result=result))
+            self.emit(
+                Event("step-finished", self.guide.id, step_id, title, None, "prerequisites", result=result)
+            )
             ok = ok and result.outcome == "passed"
         return ok
 
     # steps ----------------------------------------------------------------------------------
 
     def _step(self, step: RenderedStep) -> StepResult:
-        self.emit(Event("step-started", self.guide.id, step.id, step.title, step.number,
-                        step.section))
+        self.emit(Event("step-started", self.guide.id, step.id, step.title, step.number, step.section))
         start = time.monotonic()
         missing = [r for r in step.step.requires if not self.session.supports(r)]
         attempts = 1
@@ -301,8 +339,11 @@ class _GuideRun:
             attempt = self._diagnose(step, attempt)
         result = self._result(step, attempt, time.monotonic() - start, attempts)
         self.results.append(result)
-        self.emit(Event("step-finished", self.guide.id, step.id, step.title, step.number,
-                        step.section, result=result))
+        self.emit(
+            Event(
+                "step-finished", self.guide.id, step.id, step.title, step.number, step.section, result=result
+            )
+        )
         return result
 
     def _prepare(self, step: RenderedStep) -> _Attempt | None:
@@ -318,8 +359,9 @@ class _GuideRun:
         problem = self.session.sandbox.diagnose(self.session)
         if problem is None:
             return attempt
-        return dataclasses.replace(attempt, outcome="error",
-                                   message=f"{problem} (the step said: {attempt.message})")
+        return dataclasses.replace(
+            attempt, outcome="error", message=f"{problem} (the step said: {attempt.message})"
+        )
 
     def _with_retry(self, step: RenderedStep) -> tuple[_Attempt, int]:
         retry = step.step.retry
@@ -339,8 +381,10 @@ class _GuideRun:
             self.cancel.pause(interval)
             interval *= retry.backoff
         attempt.outcome = "timeout"
-        attempt.message = (f"still not as expected after {attempts} attempts within "
-                           f"{retry.within:g}s (retry.within); last attempt: {attempt.message}")
+        attempt.message = (
+            f"still not as expected after {attempts} attempts within "
+            f"{retry.within:g}s (retry.within); last attempt: {attempt.message}"
+        )
         return attempt, attempts
 
     def _once(self, step: RenderedStep, timeout: float) -> _Attempt:
@@ -356,8 +400,9 @@ class _GuideRun:
 
     def _command(self, command: str, expect: Expect, timeout: float) -> _Attempt:
         out = self.shell.run(command, timeout)
-        attempt = _Attempt("passed", command=command, exit_code=out.exit_code,
-                           stdout=out.stdout, stderr=out.stderr)
+        attempt = _Attempt(
+            "passed", command=command, exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr
+        )
         if out.timed_out:
             attempt.outcome = "timeout"
             attempt.exit_code = None
@@ -367,8 +412,9 @@ class _GuideRun:
         if out.exit_code == 127 and wanted != 127 and "not found" in out.stderr:
             tool = _missing_tool(out.stderr)
             attempt.outcome = "error"
-            attempt.message = (f"{tool or 'a command'} is not installed in the sandbox "
-                               "(exit 127, command not found)")
+            attempt.message = (
+                f"{tool or 'a command'} is not installed in the sandbox (exit 127, command not found)"
+            )
             return attempt
         if out.exit_code != wanted:
             attempt.outcome = "failed"
@@ -379,8 +425,7 @@ class _GuideRun:
             return attempt
         return self._expectations(attempt, expect, out.stdout, out.stderr)
 
-    def _expectations(self, attempt: _Attempt, expect: Expect, stdout: str,
-                      stderr: str) -> _Attempt:
+    def _expectations(self, attempt: _Attempt, expect: Expect, stdout: str, stderr: str) -> _Attempt:
         """Check output expectations; ``stdout`` and ``stderr`` together are "the output"."""
         both = stdout + ("\n" if stdout and not stdout.endswith("\n") else "") + stderr
         problem = _check_text(expect, stdout, stderr, both)
@@ -394,8 +439,10 @@ class _GuideRun:
     def _check_files(self, expect: Expect) -> tuple[str, str] | None:
         missing = [f for f in expect.files if not (self.shell.cwd / f).exists()]
         if missing:
-            return (f"missing file(s): {', '.join(missing)}",
-                    "files: " + ", ".join(expect.files) + f" (relative to {self.shell.cwd})")
+            return (
+                f"missing file(s): {', '.join(missing)}",
+                "files: " + ", ".join(expect.files) + f" (relative to {self.shell.cwd})",
+            )
         return None
 
     def _file(self, step: RenderedStep) -> _Attempt:
@@ -405,8 +452,9 @@ class _GuideRun:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(step.file.content, encoding="utf-8")
         except OSError as exc:
-            return _Attempt("error", f"cannot write {step.file.path}: {exc.strerror}",
-                            command=f"create {step.file.path}")
+            return _Attempt(
+                "error", f"cannot write {step.file.path}: {exc.strerror}", command=f"create {step.file.path}"
+            )
         attempt = _Attempt("passed", command=f"create {step.file.path}")
         problem = self._check_files(step.expect)
         if problem is not None:
@@ -418,8 +466,7 @@ class _GuideRun:
         assert step.http is not None
         http = step.http
         command = f"{http.method} {http.url}"
-        status, body, error = _request(http.method, http.url, dict(http.headers), http.body,
-                                       timeout)
+        status, body, error = _request(http.method, http.url, dict(http.headers), http.body, timeout)
         attempt = _Attempt("passed", command=command, stdout=body)
         if error is not None:
             attempt.outcome = "timeout" if "timed out" in error else "failed"
@@ -455,8 +502,9 @@ class _GuideRun:
             if attempt.exit_code == 127 and "not found" in attempt.stdout:
                 tool = _missing_tool(attempt.stdout)
                 attempt.outcome = "error"
-                attempt.message = (f"{tool or 'a command'} is not installed in the sandbox "
-                                   "(exit 127, command not found)")
+                attempt.message = (
+                    f"{tool or 'a command'} is not installed in the sandbox (exit 127, command not found)"
+                )
             elif ready is not None:
                 attempt.expected = _describe_ready(ready)
             return attempt
@@ -473,8 +521,10 @@ def _check_text(expect: Expect, stdout: str, stderr: str, both: str) -> tuple[st
             return f"output contains {text!r}", f"output without {text!r}"
     for pattern in expect.matches:
         if re.search(pattern, both, re.MULTILINE) is None:
-            return (f"output does not match the regular expression {pattern!r}",
-                    f"output matching {pattern!r}")
+            return (
+                f"output does not match the regular expression {pattern!r}",
+                f"output matching {pattern!r}",
+            )
     if expect.output is not None:
         first = matching.match_output(expect.output, stdout)
         if first.ok:
@@ -501,8 +551,10 @@ def _check_json(expect: Expect, body: str) -> tuple[str, str] | None:
         if not found:
             return f"JSON field {path} is missing", f"{path} = {json.dumps(wanted)}"
         if value != wanted or isinstance(value, bool) != isinstance(wanted, bool):
-            return (f"JSON field {path} is {json.dumps(value)}, expected {json.dumps(wanted)}",
-                    f"{path} = {json.dumps(wanted)}")
+            return (
+                f"JSON field {path} is {json.dumps(value)}, expected {json.dumps(wanted)}",
+                f"{path} = {json.dumps(wanted)}",
+            )
     return None
 
 
@@ -521,8 +573,9 @@ def _json_path(data: Any, path: str) -> tuple[bool, Any]:
     return True, data
 
 
-def _request(method: str, url: str, headers: dict[str, str], body: str | None,
-             timeout: float) -> tuple[int, str, str | None]:
+def _request(
+    method: str, url: str, headers: dict[str, str], body: str | None, timeout: float
+) -> tuple[int, str, str | None]:
     """Status, body text and an error description (None when an answer came back)."""
     data = None if body is None else body.encode()
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
@@ -594,9 +647,14 @@ class _Shell:
         read, write = os.pipe()
         try:
             proc = subprocess.Popen(
-                ["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, stdout=self.log,
-                stderr=subprocess.STDOUT, cwd=self.session.workspace, env=dict(self.session.env),
-                pass_fds=(write,), start_new_session=True,
+                ["bash", "--noprofile", "--norc"],
+                stdin=subprocess.PIPE,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                cwd=self.session.workspace,
+                env=dict(self.session.env),
+                pass_fds=(write,),
+                start_new_session=True,
             )
         except OSError as exc:
             os.close(read)
@@ -627,7 +685,7 @@ class _Shell:
             f". {q(str(script))} >{q(str(out))} 2>{q(str(err))} </dev/null {fd}>&-\n"
             f"__goldenpath_rc=$?; {{ export -p; printf 'cd -- %q\\n' \"$PWD\"; }} "
             f">{q(str(state))} 2>/dev/null; "
-            f"printf '%s\\0%s\\0' \"$__goldenpath_rc\" \"$PWD\" >&{fd}; unset __goldenpath_rc\n"
+            f'printf \'%s\\0%s\\0\' "$__goldenpath_rc" "$PWD" >&{fd}; unset __goldenpath_rc\n'
         )
         status = self._wait_status(proc, time.monotonic() + timeout)
         timed_out = died = False
@@ -653,8 +711,9 @@ class _Shell:
             done.unlink(missing_ok=True)
         return output
 
-    def _wait_status(self, proc: subprocess.Popen[bytes],
-                     deadline: float) -> tuple[int, str] | Literal["timeout", "died"]:
+    def _wait_status(
+        self, proc: subprocess.Popen[bytes], deadline: float
+    ) -> tuple[int, str] | Literal["timeout", "died"]:
         """The exit code and working directory the shell reports after a command."""
         buffer = b""
         while True:
@@ -731,8 +790,7 @@ class _Background:
         self.cancel = cancel
 
     @classmethod
-    def start(cls, command: str, shell: _Shell, session: Session, log: Path,
-              cancel: _Watch) -> _Background:
+    def start(cls, command: str, shell: _Shell, session: Session, log: Path, cancel: _Watch) -> _Background:
         """Start ``command`` with the shell's exported variables and working directory."""
         script = log.with_suffix(".sh")
         script.write_text(command + "\n", encoding="utf-8")
@@ -741,11 +799,23 @@ class _Background:
             shutil.copyfile(shell.state, state)
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                ["bash", "--noprofile", "--norc", "-c",
-                 '[ -f "$1" ] && . "$1" >/dev/null 2>&1; cd -- "$2" 2>/dev/null; . "$3"',
-                 "bash", str(state), str(shell.cwd), str(script)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=session.workspace, env=dict(session.env), start_new_session=True,
+                [
+                    "bash",
+                    "--noprofile",
+                    "--norc",
+                    "-c",
+                    '[ -f "$1" ] && . "$1" >/dev/null 2>&1; cd -- "$2" 2>/dev/null; . "$3"',
+                    "bash",
+                    str(state),
+                    str(shell.cwd),
+                    str(script),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=session.workspace,
+                env=dict(session.env),
+                start_new_session=True,
             )
         return cls(proc, log, cancel)
 
@@ -774,14 +844,18 @@ class _Background:
             if code is not None:
                 return "failed", f"the background process exited with {code} before it was ready"
             if time.monotonic() >= deadline:
-                return "timeout", f"not ready within {ready.timeout:g}s: " \
-                    f"{_describe_ready(ready)} never happened"
+                return (
+                    "timeout",
+                    f"not ready within {ready.timeout:g}s: {_describe_ready(ready)} never happened",
+                )
             self.cancel.pause(_POLL)
 
     def _is_ready(self, ready: Ready, pattern: re.Pattern[str] | None) -> bool:
         if ready.port is not None:
-            with contextlib.suppress(OSError, ValueError), \
-                    socket.create_connection(("127.0.0.1", int(ready.port)), timeout=0.5):
+            with (
+                contextlib.suppress(OSError, ValueError),
+                socket.create_connection(("127.0.0.1", int(ready.port)), timeout=0.5),
+            ):
                 return True
             return False
         if ready.http is not None:
@@ -848,7 +922,7 @@ def _group_alive(pgid: int) -> bool:
 
 def _pgrp(stat: str) -> int:
     # /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     return int(fields[2]) if len(fields) > 2 and fields[0] != "Z" else -1
 
 
@@ -890,8 +964,7 @@ def _sweep(run_id: str) -> list[str]:
             os.kill(pid, signal.SIGKILL)
         except (OSError, ProcessLookupError):
             continue
-        leaks.append(f"process {pid} ({cmdline[:200]}) was still running after the guide; "
-                     "stopped it")
+        leaks.append(f"process {pid} ({cmdline[:200]}) was still running after the guide; stopped it")
     return leaks
 
 

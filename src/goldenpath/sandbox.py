@@ -28,9 +28,21 @@ from goldenpath.errors import Problem, SandboxError, UserError
 from goldenpath.render import RenderedGuide, RenderedStep
 
 ENV_ALLOW: tuple[str, ...] = (
-    "PATH", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME",
-    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-    "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "TZ",
+    "USER",
+    "LOGNAME",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
 )
 """Variables passed from the caller's environment into a sandbox; ``LC_*`` pass too."""
 
@@ -100,13 +112,17 @@ class Sandbox:
         return {"os": f"{platform.system()} {platform.release()}", "bash": _bash_version()}
 
     def base_env(self, run: GuideRun, root: Path, home: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k in self.allow_env or k.startswith("LC_")}
+        env = {k: v for k, v in os.environ.items() if k in self.allow_env or k.startswith("LC_")}
         env.setdefault("PATH", os.defpath)
         tmp = root / "tmp"
         tmp.mkdir()
-        env.update(HOME=str(home), TMPDIR=str(tmp), GOLDENPATH_RUN_ID=run.run_id,
-                   GOLDENPATH_GUIDE=run.guide_id, GOLDENPATH_SANDBOX=self.name)
+        env.update(
+            HOME=str(home),
+            TMPDIR=str(tmp),
+            GOLDENPATH_RUN_ID=run.run_id,
+            GOLDENPATH_GUIDE=run.guide_id,
+            GOLDENPATH_SANDBOX=self.name,
+        )
         env.update(run.env)
         return env
 
@@ -189,8 +205,14 @@ def _scratch_folder(root: Path) -> Path:
 
 def _bash_version() -> str:
     try:
-        out = subprocess.run(["bash", "-c", "echo $BASH_VERSION"], capture_output=True,
-                             text=True, timeout=10, check=False, stdin=subprocess.DEVNULL)
+        out = subprocess.run(
+            ["bash", "-c", "echo $BASH_VERSION"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
@@ -214,6 +236,7 @@ def _remove_tree(root: Path) -> list[str]:
     else:
         shutil.rmtree(root, onerror=make_writable)
     return [f"files in {root} that could not be removed"] if root.exists() else []
+
 
 def _kubernetes(settings: Settings) -> Sandbox:
     from goldenpath.kubernetes import KubernetesSandbox  # imports this module
@@ -255,8 +278,9 @@ def get_sandbox(name: str, settings: Settings) -> Sandbox:
     factory = SANDBOXES.get(name)
     if factory is None:
         known = ", ".join(sorted(SANDBOXES))
-        raise UserError([Problem("--sandbox", None, "", f"unknown sandbox '{name}'",
-                                 f"choose one of: {known}")])
+        raise UserError(
+            [Problem("--sandbox", None, "", f"unknown sandbox '{name}'", f"choose one of: {known}")]
+        )
     sandbox = factory(settings)
     sandbox.check()
     return sandbox

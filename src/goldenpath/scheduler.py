@@ -85,8 +85,9 @@ class Scheduler:
                 return None
             finally:
                 self._running = False
-            log.info("%s run finished with exit code %s in %.1fs", _kind(full), code,
-                     time.monotonic() - started)
+            log.info(
+                "%s run finished with exit code %s in %.1fs", _kind(full), code, time.monotonic() - started
+            )
             self.runs.append((full, code))
             return code
 
@@ -175,8 +176,11 @@ def scheduled_run(full: bool, settings: Settings, build_site: bool = True) -> in
             if not names:
                 log.info("no guide is due")
         if full or names:
-            log.info("checking %s on the %s sandbox", ", ".join(names) if names else "every guide",
-                     settings.sandbox)
+            log.info(
+                "checking %s on the %s sandbox",
+                ", ".join(names) if names else "every guide",
+                settings.sandbox,
+            )
             code = commands.check(names, settings.sandbox, settings.golden_paths_dir)
     except UserError as exc:
         for line in [str(p) for p in exc.problems] or [str(exc)]:
@@ -198,26 +202,37 @@ def scheduled_run(full: bool, settings: Settings, build_site: bool = True) -> in
     return code
 
 
-def run_schedule(*, once: bool = False, daily_at: str | None = None,
-                 full_every_days: int | None = None, sandbox: str | None = None,
-                 golden_paths: Path | None = None) -> int:
+def run_schedule(
+    *,
+    once: bool = False,
+    daily_at: str | None = None,
+    full_every_days: int | None = None,
+    sandbox: str | None = None,
+    golden_paths: Path | None = None,
+) -> int:
     """``goldenpath schedule``: serve the cadence until stopped, or one full run with ``once``."""
     settings = load_settings(golden_paths=golden_paths, sandbox=sandbox)
-    cadence = Cadence(daily_at or settings.schedule_daily_at,
-                      full_every_days or settings.schedule_full_every_days)
+    cadence = Cadence(
+        daily_at or settings.schedule_daily_at, full_every_days or settings.schedule_full_every_days
+    )
     if not _TIME.fullmatch(cadence.daily_at):
         raise UserError(f"daily time {cadence.daily_at!r} is not HH:MM (e.g. 02:00)")
     if cadence.full_every_days < 1:
         raise UserError(f"full runs every {cadence.full_every_days} days: use 1 or more")
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+        )
     log.setLevel(logging.INFO)
     lock = settings.history_path.parent / "schedule.lock"
     scheduler = Scheduler(lambda full: scheduled_run(full, settings), cadence, lock)
     if once:
         code = scheduler.run(full=True)
         return EXIT_INFRA if code is None else code
-    log.info("daily run of due guides at %s, a full run every %d day(s), on the %s sandbox",
-             cadence.daily_at, cadence.full_every_days, settings.sandbox)
+    log.info(
+        "daily run of due guides at %s, a full run every %d day(s), on the %s sandbox",
+        cadence.daily_at,
+        cadence.full_every_days,
+        settings.sandbox,
+    )
     return scheduler.serve()

@@ -54,8 +54,7 @@ def user_fields(cls: type) -> list[dataclasses.Field[Any]]:
 
 
 def is_required(spec_field: dataclasses.Field[Any]) -> bool:
-    return (spec_field.default is dataclasses.MISSING
-            and spec_field.default_factory is dataclasses.MISSING)
+    return spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING
 
 
 def default_value(spec_field: dataclasses.Field[Any]) -> Any:

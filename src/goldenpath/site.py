@@ -60,13 +60,15 @@ def config_file(path: Path | None = None) -> Path:
     if path is None and not found.is_file():
         found = find_root() / CONFIG_FILE
     if not found.is_file():
-        raise UserError(f"no MkDocs config at {found} (run in the folder holding mkdocs.yml, "
-                        "or pass --config-file)")
+        raise UserError(
+            f"no MkDocs config at {found} (run in the folder holding mkdocs.yml, or pass --config-file)"
+        )
     return found
 
 
-def build(path: Path | None = None, *, strict: bool = True, site_dir: Path | None = None,
-          quiet: bool = False) -> Path:
+def build(
+    path: Path | None = None, *, strict: bool = True, site_dir: Path | None = None, quiet: bool = False
+) -> Path:
     """Build the site; return its folder. Raise :class:`UserError` with the lines that failed it."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -89,8 +91,13 @@ def build(path: Path | None = None, *, strict: bool = True, site_dir: Path | Non
     return Path(config.site_dir)
 
 
-def serve(path: Path | None = None, *, dev_addr: str | None = None, strict: bool = False,
-          open_in_browser: bool = False) -> None:
+def serve(
+    path: Path | None = None,
+    *,
+    dev_addr: str | None = None,
+    strict: bool = False,
+    open_in_browser: bool = False,
+) -> None:
     """Serve the site with live reload until Ctrl-C; golden paths and templates are watched too."""
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import MkDocsException
@@ -103,5 +110,3 @@ def serve(path: Path | None = None, *, dev_addr: str | None = None, strict: bool
             mkdocs_serve(config_file=str(config_file(path)), **options)
         except (MkDocsException, OSError) as exc:
             raise UserError(f"the site cannot be served: {exc}") from None
-
-

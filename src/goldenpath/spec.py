@@ -176,9 +176,7 @@ class _Converter:
             )
             if required and spec_field.name not in values:
                 child = f"{path}.{key}" if path else key
-                self.problem(
-                    node, child, f"missing required key '{key}'", f"add '{key}:' to {where}"
-                )
+                self.problem(node, child, f"missing required key '{key}'", f"add '{key}:' to {where}")
         try:
             return cls(**values)
         except TypeError:
@@ -311,8 +309,11 @@ def _check_guide(guide: Guide) -> list[Problem]:
 
     folder = guide.source.parent.name
     if guide.id != folder:
-        add("metadata.id", f"id '{guide.id}' differs from the folder name '{folder}'",
-            f"rename the folder or set id: {folder}")
+        add(
+            "metadata.id",
+            f"id '{guide.id}' differs from the folder name '{folder}'",
+            f"rename the folder or set id: {folder}",
+        )
 
     seen_params: set[str] = set()
     for i, param in enumerate(guide.spec.parameters):
@@ -330,22 +331,31 @@ def _check_guide(guide: Guide) -> list[Problem]:
         for i, step in enumerate(getattr(guide.spec, section)):
             path = f"spec.{section}[{i}]"
             if step.id in seen_steps:
-                add(f"{path}.id", f"duplicate step id '{step.id}' (also {seen_steps[step.id]})",
-                    "give each step a unique id")
+                add(
+                    f"{path}.id",
+                    f"duplicate step id '{step.id}' (also {seen_steps[step.id]})",
+                    "give each step a unique id",
+                )
             else:
                 seen_steps[step.id] = path
-            actions = [name for name in ("run", "file", "http", "variants")
-                       if getattr(step, name) not in (None, ())]
+            actions = [
+                name for name in ("run", "file", "http", "variants") if getattr(step, name) not in (None, ())
+            ]
             if len(actions) != 1:
                 found = ", ".join(actions) or "none"
-                add(path, f"a step needs exactly one action of run, file, http, variants; found {found}",
-                    "split it into several steps" if actions else "add 'run:' with a command")
+                add(
+                    path,
+                    f"a step needs exactly one action of run, file, http, variants; found {found}",
+                    "split it into several steps" if actions else "add 'run:' with a command",
+                )
             if step.background and step.run is None:
-                add(f"{path}.background", "only a 'run' step can run in the background",
-                    "add 'run:' or remove 'background'")
+                add(
+                    f"{path}.background",
+                    "only a 'run' step can run in the background",
+                    "add 'run:' or remove 'background'",
+                )
             if step.ready is not None and not step.background:
-                add(f"{path}.ready", "'ready' only applies to background steps",
-                    "add 'background: true'")
+                add(f"{path}.ready", "'ready' only applies to background steps", "add 'background: true'")
             if step.ready is not None:
                 set_keys = [k for k in ("port", "http", "log") if getattr(step.ready, k) is not None]
                 if len(set_keys) != 1:
@@ -353,25 +363,37 @@ def _check_guide(guide: Guide) -> list[Problem]:
             if step.file is not None:
                 template = guide.templates_dir / step.file.template
                 if not template.is_file():
-                    add(f"{path}.file.template", f"template '{step.file.template}' not found in "
-                        f"{guide.templates_dir}", "create it or fix the name")
+                    add(
+                        f"{path}.file.template",
+                        f"template '{step.file.template}' not found in {guide.templates_dir}",
+                        "create it or fix the name",
+                    )
             for pattern_index, pattern in enumerate(step.expect.matches):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    add(f"{path}.expect.matches[{pattern_index}]",
-                        f"invalid regular expression: {exc}", "escape special characters")
+                    add(
+                        f"{path}.expect.matches[{pattern_index}]",
+                        f"invalid regular expression: {exc}",
+                        "escape special characters",
+                    )
             if step.run is not None and re.match(r"^\s*\$ ", step.run):
-                add(f"{path}.run", "command starts with a '$ ' prompt",
-                    "remove the prompt so the copy button copies a runnable command")
+                add(
+                    f"{path}.run",
+                    "command starts with a '$ ' prompt",
+                    "remove the prompt so the copy button copies a runnable command",
+                )
             if step.timeout <= 0:
                 add(f"{path}.timeout", "timeout must be positive", "use seconds, e.g. 60")
 
     for i, entry in enumerate(guide.spec.troubleshooting):
         if entry.step is not None and entry.step not in seen_steps:
             close = difflib.get_close_matches(entry.step, list(seen_steps), n=1)
-            add(f"spec.troubleshooting[{i}].step", f"no step with id '{entry.step}'",
-                f"did you mean '{close[0]}'?" if close else "use the id of a step of this guide")
+            add(
+                f"spec.troubleshooting[{i}].step",
+                f"no step with id '{entry.step}'",
+                f"did you mean '{close[0]}'?" if close else "use the id of a step of this guide",
+            )
 
     for i, nxt in enumerate(guide.spec.next_steps):
         if (nxt.guide is None) == (nxt.url is None):
@@ -389,8 +411,15 @@ def find_specs(root: Path) -> list[Path]:
     """Every spec file under a golden-paths directory, in a stable order."""
     if not root.is_dir():
         raise UserError(
-            [Problem(root, None, "", "golden-paths directory not found",
-                     "pass --golden-paths DIR or set golden_paths in [tool.goldenpath]")]
+            [
+                Problem(
+                    root,
+                    None,
+                    "",
+                    "golden-paths directory not found",
+                    "pass --golden-paths DIR or set golden_paths in [tool.goldenpath]",
+                )
+            ]
         )
     return sorted(root.glob(f"*/{model.SPEC_FILE}"))
 
@@ -438,6 +467,7 @@ def check_links(guides: list[Guide]) -> list[Problem]:
                 path = f"spec.nextSteps[{i}].guide"
                 close = difflib.get_close_matches(nxt.guide, sorted(known), n=1)
                 hint = f"did you mean '{close[0]}'?" if close else "link an existing guide or use 'url'"
-                problems.append(Problem(guide.source, guide.line_of(path), path,
-                                        f"no guide with id '{nxt.guide}'", hint))
+                problems.append(
+                    Problem(guide.source, guide.line_of(path), path, f"no guide with id '{nxt.guide}'", hint)
+                )
     return problems

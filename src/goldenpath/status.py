@@ -34,8 +34,10 @@ def parse_states(text: str) -> tuple[State, ...]:
     states = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [s for s in states if s not in STATES]
     if unknown:
-        raise UserError(f"unknown status {', '.join(repr(s) for s in unknown)} "
-                        f"(use a comma-separated list of {', '.join(STATES)})")
+        raise UserError(
+            f"unknown status {', '.join(repr(s) for s in unknown)} "
+            f"(use a comma-separated list of {', '.join(STATES)})"
+        )
     return tuple(s for s in STATES if s in states)
 
 
@@ -62,8 +64,9 @@ class GuideReport:
     @property
     def not_run(self) -> tuple[StepRecord, ...]:
         """Steps the last pass skipped because its sandbox could not run them: not verified."""
-        return tuple(s for s in self.pass_steps
-                     if s.outcome == "skipped" and not s.message.startswith("not run"))
+        return tuple(
+            s for s in self.pass_steps if s.outcome == "skipped" and not s.message.startswith("not run")
+        )
 
     @property
     def failed(self) -> RunRecord | None:
@@ -119,8 +122,7 @@ class GuideReport:
         not_run = self.not_run
         if self.state == "verified" and not_run and self.status.last_pass is not None:
             count = len(not_run)
-            reason += f"; {count} step{'s' if count != 1 else ''} not run on " \
-                      f"{self.status.last_pass.sandbox}"
+            reason += f"; {count} step{'s' if count != 1 else ''} not run on {self.status.last_pass.sandbox}"
         return reason
 
     @property
@@ -145,25 +147,27 @@ class GuideReport:
         meta = self.guide.metadata
         data: dict[str, Any] = self.status.to_json()
         failed = self.failed
-        data.update({
-            "reason": self.reason,
-            "title": meta.title,
-            "type": self.guide.spec.type,
-            "owner": meta.owner,
-            "stage": meta.stage,
-            "page": page_path(self.guide),
-            "failed_step_title": failed.failed_title if failed else None,
-            "failed_step_number": failed.failed_number if failed else None,
-            "failure_message": failed.message if failed else None,
-            "last_error_message": self.status.last_error.message if self.status.last_error
-            else None,
-            "not_verified_steps": [s.step_id for s in self.not_run],
-            "last_reviewed": meta.review.date.isoformat() if meta.review else None,
-            "reviewed_by": meta.review.by if meta.review else None,
-            "typical_duration_seconds": None if self.typical_seconds is None
-            else round(self.typical_seconds, 3),
-            "estimated_minutes": self.guide.spec.estimated_minutes,
-        })
+        data.update(
+            {
+                "reason": self.reason,
+                "title": meta.title,
+                "type": self.guide.spec.type,
+                "owner": meta.owner,
+                "stage": meta.stage,
+                "page": page_path(self.guide),
+                "failed_step_title": failed.failed_title if failed else None,
+                "failed_step_number": failed.failed_number if failed else None,
+                "failure_message": failed.message if failed else None,
+                "last_error_message": self.status.last_error.message if self.status.last_error else None,
+                "not_verified_steps": [s.step_id for s in self.not_run],
+                "last_reviewed": meta.review.date.isoformat() if meta.review else None,
+                "reviewed_by": meta.review.by if meta.review else None,
+                "typical_duration_seconds": None
+                if self.typical_seconds is None
+                else round(self.typical_seconds, 3),
+                "estimated_minutes": self.guide.spec.estimated_minutes,
+            }
+        )
         return data
 
 
@@ -204,14 +208,18 @@ def collect(
     statuses = freshness.evaluate_all(guides, runs, hashes, settings, now)
     durations = history.step_durations() if use_history else {}
     passes = {g.id: statuses[g.id].last_pass for g in guides}
-    steps = history.steps((run.run_id, guide_id) for guide_id, run in passes.items() if run) \
-        if use_history else {}
+    steps = (
+        history.steps((run.run_id, guide_id) for guide_id, run in passes.items() if run)
+        if use_history
+        else {}
+    )
     reports = []
     for guide in guides:
         last_pass = passes[guide.id]
         pass_steps = steps.get((last_pass.run_id, guide.id), []) if last_pass else []
-        reports.append(GuideReport(guide, statuses[guide.id], now, durations.get(guide.id, {}),
-                                   tuple(pass_steps)))
+        reports.append(
+            GuideReport(guide, statuses[guide.id], now, durations.get(guide.id, {}), tuple(pass_steps))
+        )
     return sort_reports(reports)
 
 
@@ -246,8 +254,10 @@ def markdown(reports: Sequence[GuideReport], site_url: str = "") -> str:
             line += f"; latest attempt hit a sandbox error on {_date(report.status.last_error.finished)}"
         lines.append(line)
     totals = ", ".join(f"{n} {state}" for state, n in counts(reports).items() if n)
-    lines += ["", f"{totals}. Run `goldenpath check GUIDE` to reproduce; "
-              "`goldenpath status` shows every guide."]
+    lines += [
+        "",
+        f"{totals}. Run `goldenpath check GUIDE` to reproduce; `goldenpath status` shows every guide.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -272,10 +282,16 @@ def table(reports: Sequence[GuideReport], console: Any) -> None:
         if report.status.last_error is not None and report.state != "unverified":
             reason += "; latest attempt: sandbox error"
         review = report.guide.metadata.review
-        grid.add_row(report.id, f"[{_STYLES[report.state]}]{report.state}[/]", reason,
-                     report.guide.metadata.owner, report.guide.metadata.stage,
-                     report.last_verified, review.date.isoformat() if review else "never",
-                     report.typical_duration)
+        grid.add_row(
+            report.id,
+            f"[{_STYLES[report.state]}]{report.state}[/]",
+            reason,
+            report.guide.metadata.owner,
+            report.guide.metadata.stage,
+            report.last_verified,
+            review.date.isoformat() if review else "never",
+            report.typical_duration,
+        )
     console.print(grid)
     console.print(", ".join(f"{n} {state}" for state, n in counts(reports).items() if n))
 

@@ -30,24 +30,30 @@ DESCRIPTIONS: Mapping[str, str] = {
 """Default tooltips of Material's page status icons (``extra.status`` in ``mkdocs.yml``)."""
 
 ADMONITIONS: Mapping[str, str] = {
-    "verified": "success", "stale": "warning", "broken": "failure", "unverified": "info",
+    "verified": "success",
+    "stale": "warning",
+    "broken": "failure",
+    "unverified": "info",
 }
 
 # Material Design icons (Apache-2.0), as shipped with MkDocs Material.
 _ICONS: Mapping[str, str] = {
     "verified": "M12 2C6.5 2 2 6.5 2 12s4.5 10 10 10 10-4.5 10-10S17.5 2 12 2m-2 15-5-5 1.41-1.41"
-                "L10 14.17l7.59-7.59L19 8z",
+    "L10 14.17l7.59-7.59L19 8z",
     "stale": "M20 12h2v6h-2zm0 8h2v2h-2zM12 2C6.5 2 2 6.5 2 12s4.5 10 10 10c2.3 0 4.3-.8 6-2V10h3.8"
-             "c-.9-4.6-5-8-9.8-8m4.2 14.2L11 13V7h1.5v5.2l4.5 2.7z",
+    "c-.9-4.6-5-8-9.8-8m4.2 14.2L11 13V7h1.5v5.2l4.5 2.7z",
     "broken": "M12 2c5.53 0 10 4.47 10 10s-4.47 10-10 10S2 17.53 2 12 6.47 2 12 2m3.59 5L12 10.59 "
-              "8.41 7 7 8.41 10.59 12 7 15.59 8.41 17 12 13.41 15.59 17 17 15.59 13.41 12 17 8.41z",
+    "8.41 7 7 8.41 10.59 12 7 15.59 8.41 17 12 13.41 15.59 17 17 15.59 13.41 12 17 8.41z",
     "unverified": "m15.07 11.25-.9.92C13.45 12.89 13 13.5 13 15h-2v-.5c0-1.11.45-2.11 1.17-2.83"
-                  "l1.24-1.26c.37-.36.59-.86.59-1.41a2 2 0 0 0-2-2 2 2 0 0 0-2 2H8a4 4 0 0 1 4-4 "
-                  "4 4 0 0 1 4 4 3.2 3.2 0 0 1-.93 2.25M13 19h-2v-2h2M12 2A10 10 0 0 0 2 12a10 10 0 "
-                  "0 0 10 10 10 10 0 0 0 10-10c0-5.53-4.5-10-10-10",
+    "l1.24-1.26c.37-.36.59-.86.59-1.41a2 2 0 0 0-2-2 2 2 0 0 0-2 2H8a4 4 0 0 1 4-4 "
+    "4 4 0 0 1 4 4 3.2 3.2 0 0 1-.93 2.25M13 19h-2v-2h2M12 2A10 10 0 0 0 2 12a10 10 0 "
+    "0 0 10 10 10 10 0 0 0 10-10c0-5.53-4.5-10-10-10",
 }
 _COLORS: Mapping[str, str] = {
-    "verified": "#00a152", "stale": "#f57c00", "broken": "#d32f2f", "unverified": "#757575",
+    "verified": "#00a152",
+    "stale": "#f57c00",
+    "broken": "#d32f2f",
+    "unverified": "#757575",
 }
 
 
@@ -125,51 +131,68 @@ def banner(report: GuideReport) -> str:
         title = f"Verified {_ago(_days(report, run.finished))} on {sandbox_label(run)}, run {run.run_id}"
         not_run = report.not_run
         which = "The guide" if not_run else "Every step of this guide"
-        body.append(f"{which} ran and passed on the {code(run.sandbox)} sandbox "
-                    f"on {_when(run.finished)} ({_versions(run)}).")
+        body.append(
+            f"{which} ran and passed on the {code(run.sandbox)} sandbox "
+            f"on {_when(run.finished)} ({_versions(run)})."
+        )
         if not_run:
             title += f" ({len(not_run)} step{'s' if len(not_run) != 1 else ''} not run there)"
             body.append("")
-            body.append(f"These steps were **not verified** there, because the "
-                        f"{code(run.sandbox)} sandbox cannot run them:")
+            body.append(
+                f"These steps were **not verified** there, because the "
+                f"{code(run.sandbox)} sandbox cannot run them:"
+            )
             body.append("")
             for step in not_run:
-                body.append(f"- {_step_link(guide, step.step_id, one_line(step.title))}: "
-                            f"{one_line(step.message)}")
+                body.append(
+                    f"- {_step_link(guide, step.step_id, one_line(step.title))}: {one_line(step.message)}"
+                )
     elif report.state == "broken":
         run = status.last_run
         assert run is not None
         since = status.broken_since or run.finished
         title = f"Broken since {since.astimezone(datetime.timezone.utc).date()} at {_failed_where(run)}"
         where = _step_link(guide, run.failed_step, code(run.failed_step or "?"))
-        body.append(f"Run {code(run.run_id)} on {sandbox_label(run)} ({_when(run.finished)}) "
-                    f"failed at {where}.")
+        body.append(
+            f"Run {code(run.run_id)} on {sandbox_label(run)} ({_when(run.finished)}) failed at {where}."
+        )
         if run.message:
             body += ["", fence(run.message, "text")]
         if status.last_pass is not None:
-            body += ["", f"It last passed on {_when(status.last_pass.finished)}, "
-                         f"run {code(status.last_pass.run_id)}."]
+            body += [
+                "",
+                f"It last passed on {_when(status.last_pass.finished)}, run {code(status.last_pass.run_id)}.",
+            ]
     elif report.state == "stale":
         run = status.last_pass
         assert run is not None
         title = f"Stale: {report.short_reason}"
-        body.append(f"It last passed {_ago(_days(report, run.finished))}, on "
-                    f"{_when(run.finished)}, on {sandbox_label(run)} (run {code(run.run_id)}). "
-                    f"Follow it with care, or run {code('goldenpath check ' + guide.id)} "
-                    "to verify it again.")
+        body.append(
+            f"It last passed {_ago(_days(report, run.finished))}, on "
+            f"{_when(run.finished)}, on {sandbox_label(run)} (run {code(run.run_id)}). "
+            f"Follow it with care, or run {code('goldenpath check ' + guide.id)} "
+            "to verify it again."
+        )
     else:
         title = "Not verified yet"
-        body.append("No check has run this guide to the end yet. Run "
-                    f"{code('goldenpath check ' + guide.id)} to verify it.")
+        body.append(
+            "No check has run this guide to the end yet. Run "
+            f"{code('goldenpath check ' + guide.id)} to verify it."
+        )
     if status.last_error is not None:
         error = status.last_error
-        body += ["", f"The latest attempt, run {code(error.run_id)} on {_when(error.finished)}, hit a "
-                     f"sandbox error (the infrastructure failed, not the guide), so it changes "
-                     f"nothing: {code(error.message or 'sandbox error')}."]
+        body += [
+            "",
+            f"The latest attempt, run {code(error.run_id)} on {_when(error.finished)}, hit a "
+            f"sandbox error (the infrastructure failed, not the guide), so it changes "
+            f"nothing: {code(error.message or 'sandbox error')}.",
+        ]
     text = "\n".join(body)
     indented = "\n".join(f"    {line}" if line else "" for line in text.splitlines())
-    return (f'<div class="goldenpath-status goldenpath-status--{report.state}" markdown>\n\n'
-            f'!!! {ADMONITIONS[report.state]} "{_quote(title)}"\n\n{indented}\n\n</div>\n')
+    return (
+        f'<div class="goldenpath-status goldenpath-status--{report.state}" markdown>\n\n'
+        f'!!! {ADMONITIONS[report.state]} "{_quote(title)}"\n\n{indented}\n\n</div>\n'
+    )
 
 
 def _versions(run: RunRecord) -> str:
@@ -186,8 +209,9 @@ def failure_note(report: GuideReport) -> str:
     return f'!!! failure "This step failed in run {_quote(run.run_id)}"\n\n{indented}\n'
 
 
-def status_page(reports: Sequence[GuideReport], settings: Settings,
-                uri: str = STATUS_PAGE, json_uri: str = STATUS_JSON) -> str:
+def status_page(
+    reports: Sequence[GuideReport], settings: Settings, uri: str = STATUS_PAGE, json_uri: str = STATUS_JSON
+) -> str:
     """The Markdown of the status page: every guide, what needs attention first."""
     now = reports[0].now if reports else datetime.datetime.now(datetime.timezone.utc)
     totals = ", ".join(f"{n} {state}" for state, n in counts(reports).items())
@@ -213,8 +237,7 @@ def status_page(reports: Sequence[GuideReport], settings: Settings,
             link = relative_link(uri, page_uri(report.guide))
             if report.failed_step_id and report.failed_step_id in _anchors(report.guide):
                 link += f"#step-{report.failed_step_id}"
-            badge = (f'<span class="goldenpath-badge goldenpath-badge--{report.state}">'
-                     f"{report.state}</span>")
+            badge = f'<span class="goldenpath-badge goldenpath-badge--{report.state}">{report.state}</span>'
             lines.append(
                 f"| [{cell(meta.title)}]({link}) | {badge} | {cell(report.reason)} | "
                 f"{code(meta.owner)} | {cell(meta.stage)} | {report.last_verified} | "

@@ -55,11 +55,12 @@ def build_site(dest: Path, project: Path = ROOT) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     command = [str(Path(sys.executable).with_name("goldenpath")), "build", "--site-dir", str(dest)]
-    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
     if result.returncode != 0 or not (dest / "index.html").is_file():
-        raise RuntimeError(f"the site did not build:\n$ {' '.join(command)}\nexit "
-                           f"{result.returncode}\n{result.stdout}{result.stderr}")
+        raise RuntimeError(
+            f"the site did not build:\n$ {' '.join(command)}\nexit "
+            f"{result.returncode}\n{result.stdout}{result.stderr}"
+        )
     return dest
 
 
@@ -94,8 +95,7 @@ def serve(directory: Path) -> Iterator[str]:
 
 def launch(playwright: Any) -> Any:
     """Headless Debian Chromium."""
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 
 
 def new_context(browser: Any, base_url: str, **options: Any) -> Any:

@@ -57,15 +57,21 @@ def heading_problems(headings: list[dict[str, Any]]) -> list[str]:
         problems.append("the page has more than one h1")
     for before, after in itertools.pairwise(headings):
         if after["level"] > before["level"] + 1:
-            problems.append(f"h{before['level']} {before['text']!r} is followed by "
-                            f"h{after['level']} {after['text']!r}: a level is skipped")
+            problems.append(
+                f"h{before['level']} {before['text']!r} is followed by "
+                f"h{after['level']} {after['text']!r}: a level is skipped"
+            )
     return problems
 
 
 def test_heading_check_catches_a_skipped_level() -> None:
     """The rule itself bites: h2 followed by h4 is reported, h4 back to h2 is fine."""
-    good = [{"level": 1, "text": "T"}, {"level": 2, "text": "a"}, {"level": 3, "text": "b"},
-            {"level": 2, "text": "c"}]
+    good = [
+        {"level": 1, "text": "T"},
+        {"level": 2, "text": "a"},
+        {"level": 3, "text": "b"},
+        {"level": 2, "text": "c"},
+    ]
     bad = [{"level": 1, "text": "T"}, {"level": 2, "text": "a"}, {"level": 4, "text": "b"}]
     assert heading_problems(good) == []
     assert heading_problems(bad) == ["h2 'a' is followed by h4 'b': a level is skipped"]

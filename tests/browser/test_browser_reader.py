@@ -25,8 +25,10 @@ COPY_BUTTON = "button.md-code__button[data-md-type='copy'], button.md-clipboard"
 def _guides() -> dict[str, RenderedGuide]:
     """The repository's guides, rendered, for parametrizing (the fixture gives the same)."""
     settings = config.load_settings(ROOT)
-    return {g.id: render_guide(g, kubernetes_version=settings.kubernetes_version)
-            for g in spec.load_guides(settings.golden_paths_dir)}
+    return {
+        g.id: render_guide(g, kubernetes_version=settings.kubernetes_version)
+        for g in spec.load_guides(settings.golden_paths_dir)
+    }
 
 
 GUIDES = _guides()
@@ -157,8 +159,7 @@ def status_banner_state(page: Any) -> str:
     assert banner.is_visible()
     assert banner.locator(".admonition-title").inner_text().strip(), "the banner has no headline"
     classes = (banner.get_attribute("class") or "").split()
-    states = [c.removeprefix("goldenpath-status--") for c in classes
-              if c.startswith("goldenpath-status--")]
+    states = [c.removeprefix("goldenpath-status--") for c in classes if c.startswith("goldenpath-status--")]
     assert len(states) == 1, classes
     above = page.evaluate("""() => {
         const banner = document.querySelector('article .goldenpath-status');
@@ -268,11 +269,15 @@ def read_clipboard(page: Any, previous: str, timeout: float = 5.0) -> str:
     return str(text)
 
 
-@pytest.mark.parametrize("guide_id", sorted(g for g in GUIDES if any(
-    s.run is not None for s in visible_steps(GUIDES[g]) + visible_cleanup(GUIDES[g]))))
-def test_copy_button_copies_exactly_the_checked_command(
-    browser: Any, base_url: str, guide_id: str
-) -> None:
+@pytest.mark.parametrize(
+    "guide_id",
+    sorted(
+        g
+        for g in GUIDES
+        if any(s.run is not None for s in visible_steps(GUIDES[g]) + visible_cleanup(GUIDES[g]))
+    ),
+)
+def test_copy_button_copies_exactly_the_checked_command(browser: Any, base_url: str, guide_id: str) -> None:
     """Material copies the block's text with trailing whitespace trimmed (``trimEnd``); the check
     runs ``RenderedStep.run``. They must be the same bytes, but for the trailing newline."""
     guide = GUIDES[guide_id]
@@ -313,8 +318,14 @@ def _words(text: str) -> set[str]:
 def _guide_text(guide: RenderedGuide) -> str:
     parts = [guide.guide.metadata.title, guide.guide.metadata.summary]
     for step in (*guide.steps, *guide.cleanup):
-        parts += [step.title, step.explain, step.after, step.run or "",
-                  step.file.content if step.file else "", step.expect.output or ""]
+        parts += [
+            step.title,
+            step.explain,
+            step.after,
+            step.run or "",
+            step.file.content if step.file else "",
+            step.expect.output or "",
+        ]
     return "\n".join(parts)
 
 
@@ -328,8 +339,7 @@ def distinctive_word() -> tuple[str, str]:
         prose = " ".join(s.explain + " " + s.after for s in visible_steps(guide))
         title = _words(guide.guide.metadata.title + " " + guide.guide.metadata.summary)
         # The longest such word: short ones may be search stop words ("because", "between").
-        candidates = sorted((w for w in _words(prose) - title if counts[w] == 1),
-                            key=lambda w: (-len(w), w))
+        candidates = sorted((w for w in _words(prose) - title if counts[w] == 1), key=lambda w: (-len(w), w))
         if candidates:
             return guide_id, candidates[0]
     raise AssertionError("no how-to guide has a word of its own to search for")

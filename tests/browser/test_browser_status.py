@@ -36,24 +36,49 @@ FAILURE = "expected output differs:\n- Hello from hello!\n+ curl: (7) Failed to 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
-def result(guide: RenderedGuide, run_id: str, finished: datetime.datetime,
-           fail_at: str | None = None) -> GuideResult:
+def result(
+    guide: RenderedGuide, run_id: str, finished: datetime.datetime, fail_at: str | None = None
+) -> GuideResult:
     """A run of ``guide`` that passed every step, or failed at ``fail_at`` (later steps not run)."""
     steps = []
     for step in guide.steps:
         if fail_at is not None and step.id == fail_at:
-            steps.append(StepResult(step_id=step.id, title=step.title, number=step.number,
-                                    section="steps", outcome="failed", message=FAILURE,
-                                    command=step.run or "", exit_code=7, line=step.step.line))
+            steps.append(
+                StepResult(
+                    step_id=step.id,
+                    title=step.title,
+                    number=step.number,
+                    section="steps",
+                    outcome="failed",
+                    message=FAILURE,
+                    command=step.run or "",
+                    exit_code=7,
+                    line=step.step.line,
+                )
+            )
             break
-        steps.append(StepResult(step_id=step.id, title=step.title, number=step.number,
-                                section="steps", outcome="passed", duration=0.5,
-                                line=step.step.line))
+        steps.append(
+            StepResult(
+                step_id=step.id,
+                title=step.title,
+                number=step.number,
+                section="steps",
+                outcome="passed",
+                duration=0.5,
+                line=step.step.line,
+            )
+        )
     return GuideResult(
-        guide_id=guide.id, outcome="failed" if fail_at else "passed", run_id=run_id,
-        started=finished - datetime.timedelta(minutes=2), finished=finished, sandbox="local",
-        sandbox_versions={"python": "3.11"}, steps=tuple(steps),
-        content_hash=content_hash(guide.guide), source=str(guide.guide.source),
+        guide_id=guide.id,
+        outcome="failed" if fail_at else "passed",
+        run_id=run_id,
+        started=finished - datetime.timedelta(minutes=2),
+        finished=finished,
+        sandbox="local",
+        sandbox_versions={"python": "3.11"},
+        steps=tuple(steps),
+        content_hash=content_hash(guide.guide),
+        source=str(guide.guide.source),
     )
 
 
@@ -123,8 +148,7 @@ def test_broken_guide_shows_the_broken_banner_and_marks_the_failing_step(
     )
     assert marked == [BROKEN_STEP]
     section = page.evaluate_handle(SECTION_JS, f"step-{BROKEN_STEP}")
-    note = page.evaluate(
-        "(els) => els.find((el) => el.matches('.admonition.failure')).innerText", section)
+    note = page.evaluate("(els) => els.find((el) => el.matches('.admonition.failure')).innerText", section)
     assert "run-broken-2" in note and "Failed to connect" in note
 
     # The banner leads to the failing step.
