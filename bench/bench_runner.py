@@ -18,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from goldenpath import runner, spec
-from goldenpath.sandbox import LocalSandbox
+from goldenpath.run import runner
+from goldenpath.sandbox.local import LocalSandbox
+from goldenpath.spec import loader
 
 TARGET = 1.3
 
@@ -59,7 +60,7 @@ def bench_bash_loop(count: int) -> float:
 
 def bench_runner(count: int) -> float:
     with tempfile.TemporaryDirectory() as temp:
-        (guide,) = spec.load_guides(write_guide(Path(temp), count))
+        (guide,) = loader.load_guides(write_guide(Path(temp), count))
         rendered = runner.prepare(guide)
         start = time.perf_counter()
         result = runner.run_guide(rendered, LocalSandbox())

@@ -22,9 +22,20 @@ from pathlib import Path
 import yaml
 from mkdocs.config import load_config
 
-from goldenpath.page import front_matter
+from goldenpath.site.page import Page
 
 TARGET_RATIO = 1.15
+
+
+def front_matter(page: Page, status: str | None = None) -> str:
+    """The metadata the plugin sets on a generated page, as YAML front matter of a plain page."""
+    meta: dict[str, object] = {"title": page.title, "description": page.description}
+    if page.tags:
+        meta["tags"] = list(page.tags)
+    if status:
+        meta["status"] = status
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n"
+
 
 SITE = """\
 site_name: Bench

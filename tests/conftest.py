@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from goldenpath import config, kwok
+from goldenpath import config
 from goldenpath.errors import SandboxError
-from goldenpath.kubernetes import pid_alive
+from goldenpath.sandbox import kwok
+from goldenpath.sandbox.kubernetes import pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "gp-test-"

@@ -9,6 +9,12 @@ from typing import Any
 
 import yaml
 
+TESTS = Path(__file__).resolve().parent
+"""The tests folder: fixtures, golden files and broken specs live here."""
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+GOLDEN = TESTS / "golden"
+
 
 def build_file_tree(root: Path, files: Mapping[str, str]) -> Path:
     """Write ``{relative path: content}`` under ``root``; return ``root``."""

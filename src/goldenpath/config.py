@@ -17,6 +17,12 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
+KUBERNETES_VERSION = "1.32"
+"""Kubernetes version that rendered manifests are validated against, unless configured."""
+SANDBOX_NAMES = ("local", "kubernetes", "kwok")
+"""The sandboxes a guide can run in (``--sandbox``); :mod:`goldenpath.sandbox` builds them."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     root: Path = Path()
@@ -33,10 +39,10 @@ class Settings:
     """A review older than this makes a guide stale."""
     history: Path = Path(".goldenpath/history.sqlite")
     """SQLite run history, relative to the root."""
-    kubernetes_version: str = "1.32"
+    kubernetes_version: str = KUBERNETES_VERSION
     """Kubernetes version that rendered manifests are validated against."""
     sandbox: str = "local"
-    """Default sandbox: local, kubernetes or kwok."""
+    """Default sandbox: one of :data:`SANDBOX_NAMES`."""
     kubeconfig: str = ""
     """Kubeconfig for the kubernetes sandbox (default: $KUBECONFIG or ~/.kube/config)."""
     context: str = ""

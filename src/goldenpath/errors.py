@@ -32,7 +32,7 @@ class Problem:
         return f"{where}:{self.line}" if self.line else where
 
     def __str__(self) -> str:
-        text = f"{self.location()}: "
+        text = f"{self.location()}: " if str(self.file) else ""
         if self.path:
             text += f"{self.path}: "
         text += self.message
@@ -53,12 +53,11 @@ class UserError(GoldenPathError):
     exit_code = EXIT_BAD_INPUT
 
     def __init__(self, problems: list[Problem] | str) -> None:
+        # A bare message is a problem without a place (a command-line usage error).
         if isinstance(problems, str):
-            self.problems: list[Problem] = []
-            super().__init__(problems)
-        else:
-            self.problems = list(problems)
-            super().__init__("\n".join(str(p) for p in self.problems))
+            problems = [Problem("", None, "", problems)]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class SandboxError(GoldenPathError):

@@ -4,12 +4,12 @@ Collection: a ``*.suite.yaml`` file (``checks/golden_paths.suite.yaml``) collect
 golden-paths folder, and ``pytest golden_paths/`` (or a spec file) collects specs directly. Each
 guide is one item whose node id names its spec file and guide id
 (``golden_paths/hello-world/guide.yaml::hello-world``), so under ``pytest-xdist`` a guide stays
-whole on one worker. The plugin only collects and reports; running is :mod:`goldenpath.runner`.
+whole on one worker. The plugin only collects and reports; each guide runs on the one check path,
+:mod:`goldenpath.check`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,20 +19,20 @@ import pytest
 import yaml
 
 from goldenpath import config as config_mod
-from goldenpath import results, runner, spec
+from goldenpath.check import CheckRun
 from goldenpath.errors import Problem, SandboxError, UserError
-from goldenpath.history import History, Recorder
-from goldenpath.model import SPEC_FILE, Guide
-from goldenpath.results import GuideResult
-from goldenpath.sandbox import Sandbox, get_sandbox, provisioned
+from goldenpath.run import runner
+from goldenpath.run.junit import junit_properties
+from goldenpath.run.results import GuideResult, describe_failure
+from goldenpath.spec import loader
+from goldenpath.spec.model import SPEC_FILE, Guide
 
 SUITE_SUFFIX = ".suite.yaml"
 SKIPS_SECTION = "goldenpath: skipped steps"
 _RESERVED_MARKERS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"})
 
 settings_key = pytest.StashKey[config_mod.Settings]()
-sandbox_key = pytest.StashKey["Sandbox | SandboxError"]()
-provision_key = pytest.StashKey[contextlib.ExitStack]()
+check_run_key = pytest.StashKey[CheckRun]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--sandbox",
         default=None,
-        choices=["local", "kubernetes", "kwok"],
+        choices=config_mod.SANDBOX_NAMES,
         help="where golden paths run (default: local, or [tool.goldenpath] sandbox)",
     )
     group.addoption(
@@ -59,26 +59,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or config.getoption("sandbox") is None:
         return  # xdist workers use the cluster of the main process
     # Provision before xdist starts its workers, which inherit the cluster via the environment.
-    _provision(config)
-
-
-def _provision(config: pytest.Config) -> None:
-    """Enter what the sandbox needs for the whole session (the kwok cluster), once per process."""
-    if provision_key in config.stash:
-        return
-    settings = _settings(config)
-    stack = contextlib.ExitStack()
-    config.stash[provision_key] = stack
-    try:
-        stack.enter_context(provisioned(settings.sandbox, settings))
-    except SandboxError as exc:
-        config.stash[sandbox_key] = exc
+    _check_run(config).provision()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    stack = config.stash.get(provision_key, None)
-    if stack is not None:
-        stack.close()
+    check_run = config.stash.get(check_run_key, None)
+    if check_run is not None:
+        check_run.close()
 
 
 def _settings(config: pytest.Config) -> config_mod.Settings:
@@ -93,19 +80,13 @@ def _settings(config: pytest.Config) -> config_mod.Settings:
     return config.stash[settings_key]
 
 
-def _sandbox(config: pytest.Config) -> Sandbox:
-    """One sandbox per test process; an unavailable sandbox fails every guide the same way."""
-    _provision(config)  # the sandbox came from [tool.goldenpath], not --sandbox
-    if sandbox_key not in config.stash:
-        settings = _settings(config)
-        try:
-            config.stash[sandbox_key] = get_sandbox(settings.sandbox, settings)
-        except SandboxError as exc:
-            config.stash[sandbox_key] = exc
-    found = config.stash[sandbox_key]
-    if isinstance(found, SandboxError):
-        raise found
-    return found
+def _check_run(config: pytest.Config) -> CheckRun:
+    """One check run per test process: its sandbox, provisioned once; each worker records its own
+    guides (the history is safe for concurrent writers)."""
+    if check_run_key not in config.stash:
+        history = not config.getoption("no_history")
+        config.stash[check_run_key] = CheckRun(_settings(config), history=history)
+    return config.stash[check_run_key]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -148,7 +129,7 @@ class SuiteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Collector]:
         folder = self._folder()
         try:
-            specs = spec.find_specs(folder)
+            specs = loader.find_specs(folder)
         except UserError as exc:
             raise CollectProblem(exc.problems) from exc
         for path in specs:
@@ -190,7 +171,7 @@ class GuideFile(pytest.File):
     """A golden-path spec file; its one item is the guide."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        guide, problems = spec.parse_guide(self.path)
+        guide, problems = loader.parse_guide(self.path)
         if guide is None or problems:
             raise CollectProblem(problems)
         yield GuideItem.from_parent(self, name=guide.id, guide=guide)
@@ -225,17 +206,12 @@ class GuideItem(pytest.Item):
     def runtest(self) -> None:
         settings = _settings(self.config)
         rendered = runner.prepare(self.guide, settings.kubernetes_version)
-        # Each xdist worker records its own guides; History makes concurrent writers safe.
-        record = Recorder(None if self.config.getoption("no_history") else History(settings.history_path))
-        try:
-            sandbox = _sandbox(self.config)
-        except SandboxError as exc:
-            # Recorded too, so the page says the last attempt hit a sandbox error.
-            record(runner.unavailable(rendered, settings.sandbox, exc))
-            raise
-        result = runner.run_guide(rendered, sandbox)
-        self.user_properties.extend(results.junit_properties(result))
-        record(result)
+        check_run = _check_run(self.config)
+        known_errors = len(check_run.errors)
+        result = check_run.run(rendered)
+        if check_run.unavailable is not None:
+            raise check_run.unavailable  # recorded, so the page says the last attempt hit it
+        self.user_properties.extend(junit_properties(result))
         reasons: dict[str, list[str]] = {}
         for step in result.skipped:
             if not step.message.startswith("not run"):
@@ -246,19 +222,20 @@ class GuideItem(pytest.Item):
                 SKIPS_SECTION,
                 "\n".join(f"skipped {', '.join(labels)} ({reason})" for reason, labels in reasons.items()),
             )
-        if record.errors:
-            self.add_report_section("call", "goldenpath: run history", "\n".join(record.errors))
+        record_errors = check_run.errors[known_errors:]
+        if record_errors:
+            self.add_report_section("call", "goldenpath: run history", "\n".join(record_errors))
         if result.outcome != "passed":
             raise GuideFailed(result)
-        if record.errors:
-            raise SandboxError(record.errors[0])
+        if record_errors:
+            raise SandboxError(record_errors[0])
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         error = excinfo.value
         if isinstance(error, GuideFailed):
-            return results.describe_failure(error.result, self.guide, _settings(self.config).site_url)
+            return describe_failure(error.result, self.guide, _settings(self.config).site_url)
         if isinstance(error, UserError):
-            lines = [str(p) for p in error.problems] or [str(error)]
+            lines = [str(p) for p in error.problems]
             return "bad input (fix the spec or the environment before running):\n" + "\n".join(
                 f"  {line}" for line in lines
             )

@@ -15,7 +15,6 @@ import pytest
 from site_harness import (
     INSTALL_HINT,
     ROOT,
-    STATUSES,
     build_site,
     launch,
     missing_browser,
@@ -23,8 +22,10 @@ from site_harness import (
     serve,
 )
 
-from goldenpath import config, spec
-from goldenpath.render import RenderedGuide, render_guide
+from goldenpath import config
+from goldenpath.render.renderer import RenderedGuide, render_guide
+from goldenpath.spec import loader
+from goldenpath.status.reports import collect_reports
 
 
 def _require_browser() -> None:
@@ -44,7 +45,7 @@ def settings() -> config.Settings:
 @pytest.fixture(scope="session")
 def rendered(settings: config.Settings) -> dict[str, RenderedGuide]:
     """Every guide of the repository rendered as the page and the check see it, by id."""
-    guides = spec.load_guides(settings.golden_paths_dir)
+    guides = loader.load_guides(settings.golden_paths_dir)
     return {g.id: render_guide(g, kubernetes_version=settings.kubernetes_version) for g in guides}
 
 
@@ -60,10 +61,7 @@ _states: dict[str, str] = {}
 @pytest.fixture(scope="session")
 def site_dir(tmp_path_factory: pytest.TempPathFactory, settings: config.Settings) -> Path:
     _require_browser()
-    if STATUSES:
-        from goldenpath import status
-
-        _states.update({r.id: r.state for r in status.collect(settings)})
+    _states.update({r.id: r.state for r in collect_reports(settings)})
     return build_site(tmp_path_factory.mktemp("site") / "site")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -33,8 +32,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 INSTALL_HINT = "run scripts/install-browser"
-STATUSES = importlib.util.find_spec("goldenpath.status_page") is not None
-"""Whether pages carry freshness statuses (banners, failed-step notes, the status page)."""
 
 
 def missing_browser() -> str | None:

@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_harness import ROOT, STATUSES, build_site, new_context, serve
+from site_harness import ROOT, build_site, new_context, serve
 from test_browser_reader import GUIDES, HELLO, SECTION_JS, page_url, status_banner_state, visible_steps
 
 from goldenpath import config
-from goldenpath.history import History
-from goldenpath.render import RenderedGuide, content_hash
-from goldenpath.results import GuideResult, StepResult
+from goldenpath.render.renderer import RenderedGuide
+from goldenpath.run.results import GuideResult, StepResult
+from goldenpath.spec.loader import content_hash
+from goldenpath.status.history import History
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not STATUSES, reason="pages carry no statuses in this version"),
-]
+pytestmark = pytest.mark.browser
 
 BROKEN_GUIDE = HELLO
 BROKEN_STEP = "call-it"
@@ -102,9 +100,9 @@ def status_site(
     history.record(result(GUIDES[STALE_GUIDE], "run-old-3", long_ago))
     history.record(result(GUIDES[FRESH_GUIDE], "run-fresh-4", NOW - hour))
 
-    from goldenpath import status
+    from goldenpath.status.reports import collect_reports
 
-    states = {r.id: r.state for r in status.collect(settings)}
+    states = {r.id: r.state for r in collect_reports(settings)}
     assert states[BROKEN_GUIDE] == "broken" and states[STALE_GUIDE] == "stale", states
     site = build_site(project / "site", project=project)
     with serve(site) as url:

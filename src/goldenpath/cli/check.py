@@ -1,0 +1,86 @@
+"""``goldenpath check``: the check path with a live display, a summary and failure reports."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from goldenpath import config
+from goldenpath.check import CheckRun, exit_code, plan
+from goldenpath.cli.display import CheckDisplay
+from goldenpath.errors import EXIT_INFRA, EXIT_OK
+from goldenpath.interrupts import sigterm_as_interrupt
+from goldenpath.review.affected import guides_to_check
+from goldenpath.run.junit import write_junit
+from goldenpath.run.results import describe_failure
+
+
+def check(
+    names: Sequence[str] = (),
+    sandbox_name: str | None = None,
+    golden_paths: Path | None = None,
+    junit: Path | None = None,
+    console: Console | None = None,
+    jobs: int = 1,
+    keep: bool = False,
+    history: bool = True,
+) -> int:
+    """Run guides end to end in a sandbox with a live display; return the exit code.
+
+    With ``jobs`` above 1, guides run in parallel threads (each in its own sandbox session).
+    ``keep`` leaves the kwok sandbox's cluster running afterwards, for debugging. Each guide's
+    result is recorded in the run history as it finishes (unless ``history`` is False); a
+    history that cannot be written counts as a sandbox error.
+
+    0 every guide passed, 1 a guide is broken, 3 a sandbox error (and none broken). Bad specs,
+    parameters or a missing secret raise :class:`UserError` (exit 2) before anything runs.
+    """
+    settings = config.load_settings(golden_paths=golden_paths, sandbox=sandbox_name)
+    guides, rendered = plan(settings, names)
+    console = console or Console(highlight=False)
+    display = CheckDisplay(console, len(rendered), parallel=jobs > 1)
+    check_run = CheckRun(settings, keep=keep, history=history)
+    try:
+        with sigterm_as_interrupt(), check_run, display:
+            check_run.run_all(rendered, display.event, jobs)
+    finally:
+        if junit is not None:
+            write_junit(check_run.results, {g.id: g for g in guides}, junit, settings.site_url)
+    if check_run.unavailable is not None:
+        # Nothing could run; every guide was recorded as a sandbox error.
+        print(f"error: {check_run.unavailable}", file=sys.stderr)
+        for error in check_run.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return EXIT_INFRA
+    by_id = {g.id: g for g in guides}
+    display.summary(check_run.results)
+    for result in check_run.results:
+        if result.outcome != "passed":
+            console.print()
+            console.print(describe_failure(result, by_id[result.guide_id], settings.site_url), markup=False)
+    for error in check_run.errors:
+        console.print(f"error: {error}", markup=False, style="red")
+    return exit_code(check_run.results, check_run.errors)
+
+
+def check_command(
+    names: Sequence[str],
+    sandbox_name: str | None,
+    golden_paths: Path | None,
+    junit: Path | None,
+    jobs: int,
+    keep: bool,
+    affected: bool,
+    base: str | None,
+    history: bool,
+) -> int:
+    """``goldenpath check``: every guide or the named ones, or those a change since ``base`` affects."""
+    if affected and base is not None:
+        names = guides_to_check(base, golden_paths, names)
+        if not names:
+            print(f"no guides affected by the changes since {base}: nothing to check")
+            return EXIT_OK
+    return check(names, sandbox_name, golden_paths, junit, jobs=jobs, keep=keep, history=history)

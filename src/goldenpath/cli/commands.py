@@ -1,0 +1,110 @@
+"""The command functions behind ``goldenpath lint``, ``new``, ``schema``, ``sandbox``, ``status``,
+``build`` and ``serve``; ``check`` and ``schedule`` have modules of their own.
+
+Each returns the command's exit code and raises :mod:`goldenpath.errors` for the CLI to report.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from goldenpath import config
+from goldenpath.errors import UserError
+from goldenpath.lint.report import report as lint_report
+from goldenpath.render import renderer
+from goldenpath.render.scaffold import scaffold
+from goldenpath.sandbox import kwok
+from goldenpath.site.build import build_site, serve_site
+from goldenpath.spec import loader, params
+from goldenpath.spec.schema import json_schema
+from goldenpath.status import reports
+
+
+def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
+    """Validate every spec, template and rendered manifest, then apply the lint rules.
+
+    Prints every problem and finding with ``file:line``; returns 2 on an error (or, with
+    ``strict``, a warning), else 0. See :mod:`goldenpath.lint`.
+    """
+    settings = config.load_settings(golden_paths=golden_paths)
+    guides, problems = loader.collect_guides(settings.golden_paths_dir)
+    try:
+        renderer.render_all(guides, settings.kubernetes_version)
+    except UserError as exc:
+        problems.extend(exc.problems)
+    return lint_report(settings, guides, problems, strict=strict)
+
+
+def new(template: str, dest: Path, assignments: Sequence[str], golden_paths: Path | None = None) -> int:
+    """Scaffold the files of one golden path into ``dest`` with parameter values."""
+    settings = config.load_settings(golden_paths=golden_paths)
+    (guide,) = loader.load_guides(settings.golden_paths_dir, only=[template])
+    values = params.parse_assignments(assignments, guide)
+    for path in scaffold(guide, dest, values):
+        print(path)
+    return 0
+
+
+def schema(output: Path | None = None) -> int:
+    """Print or write the JSON Schema of the spec format."""
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    return 0
+
+
+def sandbox(action: str, sandbox_name: str) -> int:
+    """``goldenpath sandbox up|down|status``: the shared kwok cluster, outside a check."""
+    if sandbox_name != "kwok":
+        raise UserError(
+            f"'goldenpath sandbox {action}' manages the kwok sandbox; "
+            "the local sandbox needs nothing and a kubernetes cluster is yours"
+        )
+    settings = config.load_settings()
+    kwokctl = kwok.KwokCtl(settings)
+    if action == "up":
+        cluster = kwokctl.get(kwok.SHARED_NAME) or kwokctl.create(kwok.SHARED_NAME)
+        print(f"cluster {cluster.name} is up; checks with --sandbox kwok use it")
+        print(f"export KUBECONFIG={cluster.kubeconfig}")
+    elif action == "down":
+        kwokctl.delete(kwok.SHARED_NAME)
+        print(f"cluster {kwok.SHARED_NAME} is down")
+    else:
+        clusters = kwokctl.status()
+        if not clusters:
+            print("no kwok cluster")
+        for name, ready in clusters:
+            print(f"{name}: {'running' if ready else 'not answering'}")
+    return 0
+
+
+def status(
+    fmt: str = "table",
+    fail_on: Sequence[str] = (),
+    only: Sequence[str] = (),
+    golden_paths: Path | None = None,
+) -> int:
+    """``goldenpath status``: every guide's status; 1 when any is in a ``fail_on`` state."""
+    settings = config.load_settings(golden_paths=golden_paths)
+    found = reports.collect_reports(settings)
+    shown = [r for r in found if r.state in only] if only else found
+    reports.print_report(shown, fmt, sys.stdout, settings.site_url)
+    return reports.exit_code(found, fail_on)
+
+
+def build(strict: bool = True, site_dir: Path | None = None, config_file: Path | None = None) -> int:
+    """``goldenpath build``: the site with every guide's status, strict by default."""
+    built = build_site(config_file, strict=strict, site_dir=site_dir)
+    print(f"site built in {built}")
+    return 0
+
+
+def serve(dev_addr: str | None = None, config_file: Path | None = None) -> int:
+    """``goldenpath serve``: the site with live reload, until Ctrl-C."""
+    serve_site(config_file, dev_addr=dev_addr)
+    return 0

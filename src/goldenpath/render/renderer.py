@@ -1,0 +1,373 @@
+"""Render a guide with parameter values: commands, file contents, expectations.
+
+The same :class:`RenderedGuide` feeds the page and the runner, so the command a reader copies is
+the command the check runs (principle 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+
+from goldenpath import config
+from goldenpath.errors import Problem, UserError
+from goldenpath.render import manifests
+from goldenpath.render.jinja import jinja_env, substitute
+from goldenpath.spec import params
+from goldenpath.spec.loader import content_hash
+from goldenpath.spec.model import Expect, Guide, HttpAction, Ready, Step
+
+_LANGUAGES = {
+    ".py": "python",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".sh": "bash",
+    ".md": "markdown",
+    ".go": "go",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".txt": "text",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".html": "html",
+    ".env": "bash",
+}
+_FILE_LANGUAGES = {"Dockerfile": "dockerfile", "Makefile": "makefile"}
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str
+    content: str
+    language: str
+    template: Path
+    is_manifest: bool
+
+
+@dataclass(frozen=True)
+class RenderedStep:
+    """A step with every reader-visible string rendered."""
+
+    step: Step
+    number: int | None
+    """Number shown on the page; None for hidden steps."""
+    section: str
+    """``steps`` or ``cleanup``."""
+    explain: str
+    after: str
+    run: str | None
+    variants: tuple[tuple[str, str], ...]
+    file: RenderedFile | None
+    http: HttpAction | None
+    ready: Ready | None
+    expect: Expect
+
+    @property
+    def id(self) -> str:
+        return self.step.id
+
+    @property
+    def title(self) -> str:
+        return self.step.title
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The shell commands this step runs, in order."""
+        if self.run is not None:
+            return (self.run,)
+        return tuple(command for _, command in self.variants)
+
+
+@dataclass(frozen=True)
+class RenderedStandIn:
+    deployment: str
+    port: int
+    run: str
+
+
+@dataclass(frozen=True)
+class RenderedGuide:
+    guide: Guide
+    values: Mapping[str, Any]
+    secrets: Mapping[str, str]
+    prerequisites: tuple[tuple[str, str | None], ...]
+    steps: tuple[RenderedStep, ...]
+    cleanup: tuple[RenderedStep, ...]
+    stand_ins: tuple[RenderedStandIn, ...]
+
+    @property
+    def id(self) -> str:
+        return self.guide.id
+
+    @property
+    def files(self) -> tuple[RenderedFile, ...]:
+        return tuple(s.file for s in self.steps if s.file is not None)
+
+    def content_hash(self) -> str:
+        """The guide's content hash (see :func:`~goldenpath.spec.loader.content_hash`)."""
+        return content_hash(self.guide)
+
+
+class _Renderer:
+    def __init__(
+        self,
+        guide: Guide,
+        values: Mapping[str, Any],
+        kubernetes_version: str,
+        bytecode_cache: jinja2.BytecodeCache | None = None,
+    ) -> None:
+        self.guide = guide
+        self.values = dict(values)
+        self.kubernetes_version = kubernetes_version
+        self.problems: list[Problem] = []
+        self.env = jinja_env(jinja2.FileSystemLoader(str(guide.templates_dir)), bytecode_cache)
+
+    def text(self, source: str, path: str) -> str:
+        """Render a string from the spec; on error, record a problem at the field's line."""
+        if "{" not in source:
+            return source
+        simple = substitute(source, self.values)
+        if simple is not None:
+            return simple
+        try:
+            return self.env.from_string(source).render(self.values)
+        except jinja2.TemplateSyntaxError as exc:
+            self._add(path, f"template syntax error: {exc.message}", "check the {{ }} and {% %} tags")
+        except jinja2.UndefinedError as exc:
+            self._add(path, f"undefined template variable: {exc.message}", self._undefined_hint(exc))
+        except jinja2.TemplateError as exc:
+            self._add(path, f"template error: {exc}", "fix the template expression")
+        return source
+
+    def _add(self, path: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(self.guide.source, self.guide.line_of(path), path, message, hint))
+
+    def _undefined_hint(self, exc: jinja2.UndefinedError) -> str:
+        known = [p.name for p in self.guide.spec.parameters]
+        name = re.match(r"'([^']+)' is undefined", exc.message or "")
+        close = difflib.get_close_matches(name[1], known, n=1) if name else []
+        if close:
+            return f"did you mean '{close[0]}'?"
+        return f"declare it under spec.parameters; parameters: {', '.join(known) or 'none'}"
+
+    def template_file(self, name: str, path: str) -> str | None:
+        template_path = self.guide.templates_dir / name
+        try:
+            return self.env.get_template(name).render(self.values)
+        except jinja2.TemplateSyntaxError as exc:
+            self.problems.append(
+                Problem(
+                    template_path,
+                    exc.lineno,
+                    "",
+                    f"template syntax error: {exc.message}",
+                    "check the {{ }} and {% %} tags",
+                )
+            )
+        except jinja2.TemplateNotFound:
+            self._add(path, f"template '{name}' not found", "create it under templates/")
+        except jinja2.UndefinedError as exc:
+            line = _template_line(exc.__traceback__, template_path)
+            self.problems.append(
+                Problem(
+                    template_path,
+                    line,
+                    "",
+                    f"undefined template variable: {exc.message}",
+                    self._undefined_hint(exc),
+                )
+            )
+        except jinja2.TemplateError as exc:
+            line = _template_line(exc.__traceback__, template_path)
+            self.problems.append(
+                Problem(template_path, line, "", f"template error: {exc}", "fix the template expression")
+            )
+        return None
+
+    def step(self, step: Step, index: int, section: str, number: int | None) -> RenderedStep:
+        path = f"spec.{section}[{index}]"
+        rendered_file = None
+        if step.file is not None:
+            rendered_file = self._file(step, path)
+        http = None
+        if step.http is not None:
+            http = HttpAction(
+                url=self.text(step.http.url, f"{path}.http.url"),
+                method=step.http.method,
+                headers={k: self.text(v, f"{path}.http.headers.{k}") for k, v in step.http.headers.items()},
+                body=None if step.http.body is None else self.text(step.http.body, f"{path}.http.body"),
+            )
+        ready = None
+        if step.ready is not None:
+            port = step.ready.port
+            if isinstance(port, str):
+                port = self.text(port, f"{path}.ready.port")
+            ready = dataclasses.replace(
+                step.ready,
+                port=port,
+                http=None if step.ready.http is None else self.text(step.ready.http, f"{path}.ready.http"),
+            )
+        expect = step.expect
+        expect = dataclasses.replace(
+            expect,
+            contains=tuple(self.text(t, f"{path}.expect.contains") for t in expect.contains),
+            not_contains=tuple(self.text(t, f"{path}.expect.notContains") for t in expect.not_contains),
+            output=None if expect.output is None else self.text(expect.output, f"{path}.expect.output"),
+            files=tuple(self.text(t, f"{path}.expect.files") for t in expect.files),
+        )
+        return RenderedStep(
+            step=step,
+            number=number,
+            section=section,
+            explain=self.text(step.explain, f"{path}.explain"),
+            after=self.text(step.after, f"{path}.after"),
+            run=None if step.run is None else self.text(step.run, f"{path}.run"),
+            variants=tuple(
+                (v.label, self.text(v.run, f"{path}.variants[{i}].run")) for i, v in enumerate(step.variants)
+            ),
+            file=rendered_file,
+            http=http,
+            ready=ready,
+            expect=expect,
+        )
+
+    def _file(self, step: Step, path: str) -> RenderedFile | None:
+        assert step.file is not None
+        target = self.text(step.file.path, f"{path}.file.path")
+        content = self.template_file(step.file.template, f"{path}.file.template")
+        if content is None:
+            return None
+        template_path = self.guide.templates_dir / step.file.template
+        is_manifest = manifests.is_manifest_path(target) and "apiVersion" in content
+        if is_manifest:
+            source = template_path.read_text(encoding="utf-8")
+            for problem in manifests.validate_manifest_text(content, self.kubernetes_version):
+                where = f"rendered {target} line {problem.line}" + (
+                    f" at {problem.path}" if problem.path else ""
+                )
+                line = _source_line(source, content, problem.line)
+                self.problems.append(
+                    Problem(
+                        template_path,
+                        line,
+                        "",
+                        f"invalid Kubernetes manifest ({where}): {problem.message}",
+                        problem.hint,
+                    )
+                )
+        name = Path(target)
+        language = step.file.language or _FILE_LANGUAGES.get(name.name) or _LANGUAGES.get(name.suffix, "text")
+        return RenderedFile(target, content, language, template_path, is_manifest)
+
+
+def _source_line(template: str, rendered: str, line: int) -> int:
+    """The template line that most likely produced a rendered line.
+
+    Jinja2 keeps no map from output lines to template lines, and loops or ``{%- %}`` tags shift
+    them. A template line whose literal text before its first tag starts the rendered line (a
+    YAML key is rarely templated) is taken, the closest one if several match.
+    """
+    template_lines = template.splitlines()
+    rendered_lines = rendered.splitlines()
+    if not 0 < line <= len(rendered_lines) or len(template_lines) == len(rendered_lines):
+        return line
+    text = rendered_lines[line - 1]
+    candidates = []
+    for number, source in enumerate(template_lines, start=1):
+        literal = re.split(r"\{[{%#]", source, maxsplit=1)[0]
+        if literal.strip() and text.startswith(literal):
+            candidates.append(number)
+    return min(candidates, key=lambda n: abs(n - line)) if candidates else line
+
+
+def _template_line(tb: TracebackType | None, template_path: Path) -> int | None:
+    """The line in a template file where a Jinja2 error was raised, from Jinja's rewritten frames."""
+    line = None
+    target = str(template_path)
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == target:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_guide(
+    guide: Guide,
+    values: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    kubernetes_version: str = config.KUBERNETES_VERSION,
+    bytecode_cache: jinja2.BytecodeCache | None = None,
+) -> RenderedGuide:
+    """Render every reader-visible part of a guide; raise :class:`UserError` with all problems.
+
+    Without ``values`` the page values are used (defaults, secrets as placeholders).
+    """
+    if values is None:
+        values = params.page_values(guide)
+    renderer = _Renderer(guide, values, kubernetes_version, bytecode_cache)
+    number = 0
+    steps = []
+    for index, step in enumerate(guide.spec.steps):
+        shown = None
+        if not step.hidden:
+            number += 1
+            shown = number
+        steps.append(renderer.step(step, index, "steps", shown))
+    cleanup = tuple(renderer.step(s, i, "cleanup", None) for i, s in enumerate(guide.spec.cleanup))
+    prerequisites = tuple(
+        (
+            renderer.text(p.text, f"spec.prerequisites[{i}].text"),
+            None if p.command is None else renderer.text(p.command, f"spec.prerequisites[{i}].command"),
+        )
+        for i, p in enumerate(guide.spec.prerequisites)
+    )
+    stand_ins = []
+    for i, stand_in in enumerate(guide.spec.stand_ins):
+        port_text = renderer.text(str(stand_in.port), f"spec.standIns[{i}].port")
+        try:
+            port = int(port_text)
+        except ValueError:
+            renderer._add(
+                f"spec.standIns[{i}].port",
+                f"port '{port_text}' is not a number",
+                "use a number or a port parameter",
+            )
+            port = 0
+        stand_ins.append(
+            RenderedStandIn(
+                renderer.text(stand_in.deployment, f"spec.standIns[{i}].deployment"),
+                port,
+                renderer.text(stand_in.run, f"spec.standIns[{i}].run"),
+            )
+        )
+    if renderer.problems:
+        raise UserError(renderer.problems)
+    return RenderedGuide(
+        guide, values, dict(secrets or {}), prerequisites, tuple(steps), cleanup, tuple(stand_ins)
+    )
+
+
+def render_all(
+    guides: list[Guide], kubernetes_version: str = config.KUBERNETES_VERSION
+) -> list[RenderedGuide]:
+    """Render every guide with its page values, collecting the problems of all of them."""
+    rendered: list[RenderedGuide] = []
+    problems: list[Problem] = []
+    for guide in guides:
+        try:
+            rendered.append(render_guide(guide, kubernetes_version=kubernetes_version))
+        except UserError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise UserError(problems)
+    return rendered

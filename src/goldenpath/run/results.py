@@ -1,0 +1,198 @@
+"""Results of a guide run: what each step did, how the guide is classified, and how to report it.
+
+Everything stored here has secrets masked (``***``) before it is stored, so a result can be
+printed, written to JUnit or kept in history without leaking a secret.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from goldenpath.spec.model import Guide
+from goldenpath.spec.urls import page_url
+
+StepOutcome = Literal["passed", "failed", "error", "timeout", "skipped"]
+GuideOutcome = Literal["passed", "failed", "error", "timeout"]
+
+BROKEN: frozenset[str] = frozenset({"failed", "timeout"})
+"""Step outcomes that mean the guide itself is broken (the doc is wrong, or too slow)."""
+
+MASK = "***"
+TAIL_LINES = 40
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by ``***`` (longest first, so overlaps mask fully)."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last ``lines`` lines of ``text``, saying how many were left out."""
+    parts = text.splitlines()
+    if len(parts) <= lines:
+        return text
+    return f"[... {len(parts) - lines} earlier lines]\n" + "\n".join(parts[-lines:]) + "\n"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepResult:
+    """What one step (or prerequisite) did."""
+
+    step_id: str
+    title: str
+    number: int | None
+    """Number shown on the page; None for hidden, cleanup and prerequisite steps."""
+    section: str
+    """``prerequisites``, ``steps`` or ``cleanup``."""
+    outcome: StepOutcome
+    message: str = ""
+    """Why the step did not pass (or was skipped); empty when it passed."""
+    command: str = ""
+    exit_code: int | None = None
+    stdout: str = ""
+    """Tail of standard output (for a background step: of its log)."""
+    stderr: str = ""
+    expected: str = ""
+    """What was expected and not seen: a diff for "you should see", else a description."""
+    duration: float = 0.0
+    line: int = 0
+    """Line of the step in the spec file."""
+    attempts: int = 1
+    hidden: bool = False
+
+    @property
+    def label(self) -> str:
+        """How reports name the step: ``step 3 "Call it"``, ``cleanup "Stop it"``, ..."""
+        if self.section == "prerequisites":
+            return f'prerequisite "{self.title}"'
+        if self.section == "cleanup":
+            return f'cleanup step "{self.title}"'
+        if self.number is None:
+            return f'hidden step "{self.title}" ({self.step_id})'
+        return f'step {self.number} "{self.title}"'
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuideResult:
+    """One run of one guide."""
+
+    guide_id: str
+    outcome: GuideOutcome
+    run_id: str
+    started: datetime.datetime
+    finished: datetime.datetime
+    sandbox: str
+    sandbox_versions: Mapping[str, str] = field(default_factory=dict)
+    steps: tuple[StepResult, ...] = ()
+    leaks: tuple[str, ...] = ()
+    """What the run left behind (and was then removed): processes, files."""
+    content_hash: str = ""
+    source: str = ""
+    """The spec file."""
+
+    @property
+    def broken(self) -> bool:
+        """The guide itself is broken: a step failed or timed out."""
+        return self.outcome in BROKEN
+
+    @property
+    def duration(self) -> float:
+        return (self.finished - self.started).total_seconds()
+
+    @property
+    def problem(self) -> StepResult | None:
+        """The step that decided the outcome, if the guide did not pass."""
+        return (
+            next((s for s in self.steps if s.outcome == self.outcome), None)
+            if self.outcome != "passed"
+            else None
+        )
+
+    @property
+    def skipped(self) -> tuple[StepResult, ...]:
+        return tuple(s for s in self.steps if s.outcome == "skipped")
+
+
+def guide_outcome(steps: Sequence[StepResult]) -> GuideOutcome:
+    """The guide's outcome: that of the first step that neither passed nor was skipped.
+
+    The runner stops the guide's steps at the first problem, so only cleanup can follow one; a
+    cleanup failure after a sandbox error is a consequence of the error and must not mark the
+    guide broken, which is why the first problem decides. Skipped steps never fail a guide, and
+    a guide whose steps were all skipped still passes (the skips are reported).
+    """
+    for step in steps:
+        if step.outcome in ("failed", "timeout", "error"):
+            return step.outcome
+    return "passed"
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip("\n").splitlines())
+
+
+def _shown_path(path: str) -> str:
+    """A path relative to the working directory when it is below it, as editors link it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return path
+
+
+def describe_step(step: StepResult) -> list[str]:
+    """The details of one step that did not pass, as report lines."""
+    lines = []
+    if step.command:
+        lines += ["  command:", _indent(step.command)]
+    if step.exit_code is not None:
+        lines.append(f"  exit code: {step.exit_code}")
+    if step.attempts > 1:
+        lines.append(f"  attempts: {step.attempts}")
+    if step.expected:
+        lines += ["  expected:", _indent(step.expected)]
+    if step.stdout.strip():
+        lines += ["  stdout (tail):", _indent(step.stdout)]
+    if step.stderr.strip():
+        lines += ["  stderr (tail):", _indent(step.stderr)]
+    return lines
+
+
+def describe_failure(result: GuideResult, guide: Guide, site_url: str = "") -> str:
+    """A report of why a guide did not pass, pointing at the page, the spec line and the fix."""
+    step = result.problem
+    if step is None:
+        return f"golden path '{result.guide_id}' passed"
+    kind = {"failed": "FAILED", "timeout": "TIMED OUT", "error": "ERROR (sandbox)"}[result.outcome]
+    head = f"{kind}: golden path '{result.guide_id}' at {step.label}"
+    lines = [head, f"  {step.message}"]
+    if result.outcome == "error":
+        lines.append("  the sandbox or a tool is broken, not the guide; the guide is not marked broken")
+    lines += describe_step(step)
+    if step.section != "prerequisites":
+        lines.append(f"  page: {page_url(guide, site_url, step.step_id)}")
+    lines.append(f"  spec: {_shown_path(result.source or str(guide.source))}:{step.line or 1}")
+    for entry in guide.spec.troubleshooting:
+        if entry.step == step.step_id:
+            lines.append(f"  troubleshooting: {entry.problem}: {entry.fix}")
+    skipped = [s for s in result.skipped if not s.message.startswith("not run")]
+    for s in skipped:
+        lines.append(f"  skipped {s.label}: {s.message}")
+    for leak in result.leaks:
+        lines.append(f"  left behind: {leak}")
+    return "\n".join(lines)
+
+
+def step_summary(step: StepResult) -> str:
+    """One line per step for JUnit properties and logs."""
+    text = f"{step.outcome} in {step.duration:.2f}s"
+    if step.attempts > 1:
+        text += f" after {step.attempts} attempts"
+    if step.message:
+        text += f": {step.message}"
+    return text

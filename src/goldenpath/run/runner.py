@@ -1,0 +1,360 @@
+"""Run a rendered guide end to end in a sandbox, step by step, as a reader would.
+
+Prerequisites first, then the steps in order until one does not pass, then the cleanup, which
+always runs once a step has started. Every process the run starts is stopped when it ends: the
+shell (:mod:`.shell`), background steps (:mod:`.background`) and anything else that carries the
+run's id in its environment, which is reported as left behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+
+from goldenpath.errors import SandboxError
+from goldenpath.host import sweep
+from goldenpath.render import renderer
+from goldenpath.render.renderer import RenderedGuide, RenderedStep
+from goldenpath.run import actions
+from goldenpath.run.background import Background
+from goldenpath.run.cancel import Watch
+from goldenpath.run.events import Event, EventHook
+from goldenpath.run.expectations import Attempt
+from goldenpath.run.results import GuideResult, StepResult, guide_outcome, mask, tail
+from goldenpath.run.shell import Shell
+from goldenpath.sandbox.base import GuideRun, Sandbox, Session
+from goldenpath.spec import params
+from goldenpath.spec.model import Guide
+
+PREREQUISITE_TIMEOUT = 60.0
+"""Seconds a prerequisite's check command may take."""
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time: ``20261202T031500-3f9a1c2b``."""
+    return f"{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def prepare(guide: Guide, kubernetes_version: str | None = None) -> RenderedGuide:
+    """Render a guide for a check run: free ports, secrets from the environment."""
+    values, secrets = params.run_values(guide)
+    if kubernetes_version is None:
+        return renderer.render_guide(guide, values, secrets)
+    return renderer.render_guide(guide, values, secrets, kubernetes_version=kubernetes_version)
+
+
+def run_guide(
+    rendered: RenderedGuide,
+    sandbox: Sandbox,
+    *,
+    on_event: EventHook | None = None,
+    run_id: str | None = None,
+    cancel: threading.Event | None = None,
+) -> GuideResult:
+    """Run every prerequisite and step of a guide, then its cleanup; classify the result.
+
+    Cleanup always runs once a step has started, also after a failure, a timeout or Ctrl-C
+    (``KeyboardInterrupt`` is re-raised after cleanup, with every process stopped). Setting
+    ``cancel`` (from another thread) interrupts the run the same way.
+    """
+    guide = rendered.guide
+    run_id = run_id or new_run_id()
+    emit = on_event or (lambda event: None)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    emit(Event("guide-started", guide.id, title=guide.metadata.title))
+    secret_env = {
+        p.env_var: rendered.secrets[p.name]
+        for p in guide.spec.parameters
+        if p.secret and p.name in rendered.secrets
+    }
+    steps: list[StepResult] = []
+    leaks: list[str] = []
+    try:
+        versions = sandbox.versions()
+        with sandbox.open(GuideRun(guide.id, run_id, secret_env)) as session:
+            run = _GuideRun(rendered, session, run_id, emit, Watch(cancel))
+            try:
+                run.run()
+            finally:
+                steps = run.results
+                leaks.extend(run.close())
+        leaks.extend(session.leaks)
+    except SandboxError as exc:
+        versions = {}
+        steps.append(_sandbox_error(rendered, exc))
+    result = GuideResult(
+        guide_id=guide.id,
+        outcome=guide_outcome(steps),
+        run_id=run_id,
+        started=started,
+        finished=datetime.datetime.now(datetime.timezone.utc),
+        sandbox=sandbox.name,
+        sandbox_versions=versions,
+        steps=tuple(steps),
+        leaks=tuple(mask(leak, rendered.secrets.values()) for leak in leaks),
+        content_hash=rendered.content_hash(),
+        source=str(guide.source),
+    )
+    emit(Event("guide-finished", guide.id, guide_result=result))
+    return result
+
+
+# --- one guide run ------------------------------------------------------------------------------
+
+
+def _sandbox_error(rendered: RenderedGuide, exc: SandboxError) -> StepResult:
+    return StepResult(
+        step_id="sandbox",
+        title="open the sandbox",
+        number=None,
+        section="sandbox",
+        outcome="error",
+        message=mask(str(exc), rendered.secrets.values()),
+    )
+
+
+def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -> GuideResult:
+    """The result of a guide that could not start because the sandbox is unavailable.
+
+    Recorded like any run, so pages show that the last attempt hit a sandbox error while the
+    guide keeps its previous status.
+    """
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return GuideResult(
+        guide_id=rendered.guide.id,
+        outcome="error",
+        run_id=new_run_id(),
+        started=now,
+        finished=now,
+        sandbox=sandbox_name,
+        steps=(_sandbox_error(rendered, exc),),
+        content_hash=rendered.content_hash(),
+        source=str(rendered.guide.source),
+    )
+
+
+class _GuideRun:
+    def __init__(
+        self, rendered: RenderedGuide, session: Session, run_id: str, emit: EventHook, cancel: Watch
+    ) -> None:
+        self.rendered = rendered
+        self.guide = rendered.guide
+        self.session = session
+        self.run_id = run_id
+        self.emit = emit
+        self.secrets = [s for s in rendered.secrets.values() if s]
+        self.cancel = cancel
+        self.shell = Shell(session, cancel)
+        self.background: list[Background] = []
+        self.results: list[StepResult] = []
+
+    def run(self) -> None:
+        started_steps = False
+        try:
+            if not self._prerequisites():
+                self._not_run(self.rendered.steps, "not run: a prerequisite is not met")
+                self._not_run(self.rendered.cleanup, "not run: no step ran")
+                return
+            started_steps = True
+            for index, step in enumerate(self.rendered.steps):
+                result = self._step(step)
+                if result.outcome not in ("passed", "skipped"):
+                    self._not_run(self.rendered.steps[index + 1 :], f"not run: {result.label} did not pass")
+                    break
+        except KeyboardInterrupt:
+            self.cancel.armed = False  # cleanup runs in full; only a second Ctrl-C stops it
+            self.shell.stop()
+            if started_steps:
+                self._cleanup()
+            raise
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for step in self.rendered.cleanup:
+            self._step(step)
+
+    def close(self) -> list[str]:
+        """Stop background processes and the shell; return what had to be stopped as leftovers."""
+        for process in reversed(self.background):
+            process.stop()
+        self.shell.close()
+        return [mask(leak, self.secrets) for leak in sweep("GOLDENPATH_RUN_ID", self.run_id)]
+
+    def _not_run(self, steps: Sequence[RenderedStep], reason: str) -> None:
+        for step in steps:
+            result = self._result(step, Attempt("skipped", reason), 0.0, 0)
+            self.results.append(result)
+            self.emit(
+                Event(
+                    "step-finished",
+                    self.guide.id,
+                    step.id,
+                    step.title,
+                    step.number,
+                    step.section,
+                    result=result,
+                )
+            )
+
+    def _result(self, step: RenderedStep, attempt: Attempt, duration: float, attempts: int) -> StepResult:
+        m = self._mask
+        return StepResult(
+            step_id=step.id,
+            title=step.title,
+            number=step.number,
+            section=step.section,
+            outcome=attempt.outcome,
+            message=m(attempt.message),
+            command=m(attempt.command),
+            exit_code=attempt.exit_code,
+            stdout=m(tail(attempt.stdout)),
+            stderr=m(tail(attempt.stderr)),
+            expected=m(attempt.expected),
+            duration=duration,
+            line=step.step.line,
+            attempts=attempts,
+            hidden=step.step.hidden,
+        )
+
+    def _mask(self, text: str) -> str:
+        return mask(text, self.secrets)
+
+    # prerequisites --------------------------------------------------------------------------
+
+    def _prerequisites(self) -> bool:
+        ok = True
+        for index, (text, command) in enumerate(self.rendered.prerequisites):
+            if command is None:
+                continue
+            step_id = f"prerequisite-{index + 1}"
+            title = first_line(text)
+            self.emit(Event("step-started", self.guide.id, step_id, title, None, "prerequisites"))
+            start = time.monotonic()
+            out = self.shell.run(command, timeout=PREREQUISITE_TIMEOUT)
+            attempt = Attempt(
+                "passed", command=command, exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr
+            )
+            if out.timed_out:
+                attempt.outcome, attempt.message = (
+                    "error",
+                    f"prerequisite check timed out after {PREREQUISITE_TIMEOUT:g}s",
+                )
+            elif out.exit_code != 0:
+                attempt.outcome = "error"
+                attempt.message = f"prerequisite not met: {title} (`{command}` exited with {out.exit_code})"
+                attempt.expected = "exit code 0"
+            result = StepResult(
+                step_id=step_id,
+                title=title,
+                number=None,
+                section="prerequisites",
+                outcome=attempt.outcome,
+                message=self._mask(attempt.message),
+                command=self._mask(command),
+                exit_code=out.exit_code,
+                stdout=self._mask(tail(out.stdout)),
+                stderr=self._mask(tail(out.stderr)),
+                expected=attempt.expected,
+                duration=time.monotonic() - start,
+                line=self.guide.line_of(f"spec.prerequisites[{index}]"),
+            )
+            self.results.append(result)
+            self.emit(
+                Event("step-finished", self.guide.id, step_id, title, None, "prerequisites", result=result)
+            )
+            ok = ok and result.outcome == "passed"
+        return ok
+
+    # steps ----------------------------------------------------------------------------------
+
+    def _step(self, step: RenderedStep) -> StepResult:
+        self.emit(Event("step-started", self.guide.id, step.id, step.title, step.number, step.section))
+        start = time.monotonic()
+        missing = [r for r in step.step.requires if not self.session.supports(r)]
+        attempts = 1
+        if missing:
+            attempt = Attempt("skipped", self.session.sandbox.skip_reason(missing[0]))
+        elif (not_ready := self._prepare(step)) is not None:
+            attempt = not_ready
+        elif step.file is not None:
+            attempt = actions.write_file(step, self.shell.cwd)
+        elif step.step.background:
+            attempt = self._background(step)
+        else:
+            attempt, attempts = self._with_retry(step)
+        if attempt.outcome in ("failed", "timeout") and step.step.requires:
+            attempt = self._diagnose(step, attempt)
+        result = self._result(step, attempt, time.monotonic() - start, attempts)
+        self.results.append(result)
+        self.emit(
+            Event(
+                "step-finished", self.guide.id, step.id, step.title, step.number, step.section, result=result
+            )
+        )
+        return result
+
+    def _prepare(self, step: RenderedStep) -> Attempt | None:
+        """Let the sandbox get ready for a step (kwok starts stand-ins); its failure is an error."""
+        try:
+            self.session.sandbox.before_step(self.session, self.rendered, step)
+        except SandboxError as exc:
+            return Attempt("error", f"the sandbox could not prepare the step: {exc}")
+        return None
+
+    def _diagnose(self, step: RenderedStep, attempt: Attempt) -> Attempt:
+        """A step that needs the sandbox failed: blame the sandbox if it broke meanwhile."""
+        problem = self.session.sandbox.diagnose(self.session)
+        if problem is None:
+            return attempt
+        return dataclasses.replace(
+            attempt, outcome="error", message=f"{problem} (the step said: {attempt.message})"
+        )
+
+    def _with_retry(self, step: RenderedStep) -> tuple[Attempt, int]:
+        retry = step.step.retry
+        if retry is None:
+            return self._once(step, step.step.timeout), 1
+        deadline = time.monotonic() + retry.within
+        interval = retry.interval
+        attempts = 0
+        while True:
+            attempts += 1
+            budget = max(deadline - time.monotonic(), 0.5)
+            attempt = self._once(step, min(step.step.timeout, budget))
+            if attempt.outcome in ("passed", "error"):
+                return attempt, attempts
+            if time.monotonic() + interval > deadline:
+                break
+            self.cancel.pause(interval)
+            interval *= retry.backoff
+        attempt.outcome = "timeout"
+        attempt.message = (
+            f"still not as expected after {attempts} attempts within "
+            f"{retry.within:g}s (retry.within); last attempt: {attempt.message}"
+        )
+        return attempt, attempts
+
+    def _once(self, step: RenderedStep, timeout: float) -> Attempt:
+        if step.http is not None:
+            return actions.call_http(step, timeout)
+        attempt = Attempt("passed")
+        for command in step.commands:
+            attempt = actions.command(self.shell, command, step.expect, timeout)
+            if attempt.outcome != "passed":
+                return attempt
+        attempt.command = "\n".join(step.commands)
+        return attempt
+
+    def _background(self, step: RenderedStep) -> Attempt:
+        log = self.session.scratch / f"background-{len(self.background) + 1}.log"
+        process, attempt = actions.start_background(step, self.shell, self.session, log, self.cancel)
+        self.background.append(process)
+        return attempt
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "prerequisite"

@@ -1,0 +1,331 @@
+"""The ``kwok`` sandbox: an ephemeral local Kubernetes cluster without Docker.
+
+``kwokctl --runtime binary`` runs a real etcd, kube-apiserver, controller-manager and scheduler,
+with kwok simulating the nodes: pods become Running and Ready, but no container runs. A guide can
+therefore declare *stand-ins*: local commands that serve a container's port. When a guide run
+reaches its first cluster step, the sandbox starts them and routes ``kubectl port-forward`` to
+them through kwok's ClusterPortForward, so "call your service" is really exercised.
+
+The binaries come from ``scripts/build-sandbox-cluster`` (in ``.sandbox/bin``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from goldenpath.config import Settings
+from goldenpath.errors import SandboxError
+from goldenpath.host import free_port, stop_group, stop_pid_files
+from goldenpath.render.renderer import RenderedGuide, RenderedStep
+from goldenpath.sandbox.base import Session
+from goldenpath.sandbox.kubernetes import Kubectl, KubernetesSandbox
+
+BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl", "etcd")
+SHARED_NAME = "goldenpath"
+"""The cluster ``goldenpath sandbox up`` starts; checks reuse it when it is running."""
+ENV_KUBECONFIG = "GOLDENPATH_KWOK_KUBECONFIG"
+"""Set for child processes (pytest-xdist workers) so they use the cluster their parent started."""
+BUILD_HINT = "build them with scripts/build-sandbox-cluster"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    kubeconfig: Path
+    workdir: Path
+
+
+def sandbox_dir(settings: Settings) -> Path:
+    return Path(os.environ.get("GOLDENPATH_SANDBOX_DIR") or settings.root / ".sandbox")
+
+
+def binaries_present(settings: Settings) -> bool:
+    bin_dir = sandbox_dir(settings) / "bin"
+    return all((bin_dir / name).is_file() for name in BINARIES)
+
+
+def _versions(settings: Settings) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    env_file = sandbox_dir(settings) / "versions.env"
+    if env_file.is_file():
+        for line in env_file.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.startswith("#"):
+                versions[key.strip()] = value.strip()
+    return versions
+
+
+class KwokCtl:
+    """Creates, inspects and deletes kwok clusters under ``.sandbox/kwok``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = sandbox_dir(settings)
+        self.bin = self.root / "bin"
+        self.workdir = self.root / "kwok"
+        missing = [name for name in BINARIES if not (self.bin / name).is_file()]
+        if missing:
+            raise SandboxError(
+                f"kwok sandbox binaries missing in {self.bin}: {', '.join(missing)}; {BUILD_HINT}"
+            )
+        if shutil.which("kubectl") is None:
+            raise SandboxError("kubectl is not installed; the kwok sandbox needs it")
+
+    def _run(self, *args: str, timeout: float = 300) -> str:
+        env = dict(os.environ, KWOK_WORKDIR=str(self.workdir))
+        try:
+            done = subprocess.run(
+                [str(self.bin / "kwokctl"), *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxError(f"kwokctl {' '.join(args)} timed out after {timeout:.0f}s") from exc
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise SandboxError(f"kwokctl {' '.join(args)} failed: {' | '.join(tail)}")
+        return done.stdout
+
+    def cluster_dir(self, name: str) -> Path:
+        return self.workdir / "clusters" / name
+
+    def get(self, name: str) -> Cluster | None:
+        """The cluster ``name`` if it exists and answers."""
+        kubeconfig = self.cluster_dir(name) / "kubeconfig.yaml"
+        if not kubeconfig.is_file():
+            return None
+        try:
+            Kubectl(str(kubeconfig))("get", "--raw", "/readyz", timeout=10)
+        except SandboxError:
+            return None
+        return Cluster(name, kubeconfig, self.cluster_dir(name))
+
+    def create(self, name: str) -> Cluster:
+        """Start a cluster with one Ready fake node; remove what was left of a dead one first."""
+        if self.cluster_dir(name).exists() and self.get(name) is None:
+            self.delete(name)
+        versions = _versions(self.settings)
+        config = self.workdir / f"{name}.kwokctl.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        options = {
+            "runtime": "binary",
+            "bindAddress": "127.0.0.1",
+            "kubeApiserverBinary": str(self.bin / "kube-apiserver"),
+            "kubeControllerManagerBinary": str(self.bin / "kube-controller-manager"),
+            "kubeSchedulerBinary": str(self.bin / "kube-scheduler"),
+            "kwokControllerBinary": str(self.bin / "kwok"),
+            "etcdBinary": str(self.bin / "etcd"),
+            "kubectlBinary": shutil.which("kubectl") or "kubectl",
+            "enableCRDs": ["ClusterPortForward"],
+        }
+        if versions.get("KUBE_VERSION"):
+            options["kubeVersion"] = versions["KUBE_VERSION"]
+        document = {
+            "kind": "KwokctlConfiguration",
+            "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+            "options": options,
+        }
+        config.write_text(json.dumps(document, indent=2))
+        try:
+            # --kubeconfig "" keeps kwokctl away from the user's ~/.kube/config.
+            self._run(
+                "--config",
+                str(config),
+                "create",
+                "cluster",
+                "--name",
+                name,
+                "--runtime",
+                "binary",
+                "--kubeconfig",
+                "",
+                "--wait",
+                "2m",
+                "--timeout",
+                "5m",
+            )
+            self._run("--name", name, "scale", "node", "fake-node", "--replicas=1")
+            cluster = Cluster(name, self.cluster_dir(name) / "kubeconfig.yaml", self.cluster_dir(name))
+            Kubectl(str(cluster.kubeconfig))(
+                "wait", "--for=condition=Ready", "node", "--all", "--timeout=120s", timeout=150
+            )
+            Kubectl(str(cluster.kubeconfig))(
+                "wait",
+                "--for=create",
+                "crd",
+                "clusterportforwards.kwok.x-k8s.io",
+                "--timeout=60s",
+                timeout=90,
+            )
+        except BaseException:
+            self.delete(name)
+            raise
+        return cluster
+
+    def delete(self, name: str) -> None:
+        """Stop the cluster's processes and remove its folder; safe when it is already gone."""
+        folder = self.cluster_dir(name)
+        (self.workdir / f"{name}.kwokctl.yaml").unlink(missing_ok=True)
+        if not folder.exists():
+            return
+        try:
+            # A kubeconfig path that does not exist keeps kwokctl away from ~/.kube/config.
+            self._run(
+                "delete",
+                "cluster",
+                "--name",
+                name,
+                "--kubeconfig",
+                str(folder.parent / "no-such-kubeconfig"),
+                timeout=120,
+            )
+        except SandboxError:
+            stop_pid_files(folder / "pids")
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def status(self) -> list[tuple[str, bool]]:
+        clusters = self.workdir / "clusters"
+        if not clusters.is_dir():
+            return []
+        return [(d.name, self.get(d.name) is not None) for d in sorted(clusters.iterdir()) if d.is_dir()]
+
+
+@contextlib.contextmanager
+def running_cluster(settings: Settings, keep: bool = False) -> Iterator[Cluster]:
+    """A cluster for one check run: the shared one if it is up, else an ephemeral one.
+
+    The ephemeral cluster is deleted at the end, also after a failure or Ctrl-C, unless ``keep``.
+    """
+    inherited = os.environ.get(ENV_KUBECONFIG)
+    if inherited:
+        yield Cluster("inherited", Path(inherited), Path(inherited).parent)
+        return
+    kwokctl = KwokCtl(settings)
+    shared = kwokctl.get(SHARED_NAME)
+    if shared is not None:
+        yield shared
+        return
+    name = f"goldenpath-{os.getpid()}"
+    cluster = kwokctl.create(name)
+    previous = os.environ.get(ENV_KUBECONFIG)
+    os.environ[ENV_KUBECONFIG] = str(cluster.kubeconfig)
+    try:
+        yield cluster
+    finally:
+        if previous is None:
+            os.environ.pop(ENV_KUBECONFIG, None)
+        if not keep:
+            kwokctl.delete(name)
+
+
+class KwokSandbox(KubernetesSandbox):
+    """The kubernetes sandbox on a local kwok cluster, plus stand-ins for containers."""
+
+    name = "kwok"
+
+    def __init__(self, cluster_kubeconfig: str, settings: Settings) -> None:
+        super().__init__(kubeconfig=cluster_kubeconfig, context="")
+        self.settings = settings
+
+    def versions(self) -> dict[str, str]:
+        versions = super().versions()
+        kwok_version = _versions(self.settings).get("KWOK_VERSION")
+        if kwok_version:
+            versions["kwok"] = kwok_version
+        return versions
+
+    def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
+        """Start the guide's stand-ins before its first cluster step."""
+        super().before_step(session, guide, step)
+        if "cluster" not in step.step.requires or session.resources.get("stand_ins") is not None:
+            return
+        if not guide.stand_ins:
+            session.resources["stand_ins"] = []
+            return
+        namespace = str(session.resources["namespace"])
+        processes: list[subprocess.Popen[bytes]] = []
+        session.resources["stand_ins"] = processes
+        forwards = []
+        for stand_in in guide.stand_ins:
+            port = free_port()
+            log = open(session.scratch / f"stand-in-{stand_in.deployment}.log", "ab")  # noqa: SIM115
+            # Stand-ins belong to the sandbox, which stops them in teardown; without the run id
+            # the runner's sweep of the run's processes does not report them as left behind.
+            env = {k: v for k, v in session.env.items() if k != "GOLDENPATH_RUN_ID"}
+            env.update(PORT=str(port), GOLDENPATH_STAND_IN=session.env["GOLDENPATH_RUN_ID"])
+            proc = subprocess.Popen(
+                ["bash", "-c", stand_in.run],
+                cwd=session.workspace,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            log.close()
+            processes.append(proc)
+            _wait_port(proc, port, stand_in.deployment, stand_in.run)
+            forwards.append({"ports": [stand_in.port], "target": {"address": "127.0.0.1", "port": port}})
+        manifest = {
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "ClusterPortForward",
+            "metadata": {"name": namespace},
+            "spec": {"selector": {"matchNamespaces": [namespace]}, "forwards": forwards},
+        }
+        self.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+        session.resources["port_forward"] = namespace
+
+    def teardown(self, session: Session) -> list[str]:
+        leaks: list[str] = []
+        forward = session.resources.get("port_forward")
+        if isinstance(forward, str):
+            try:
+                self.kubectl("delete", "clusterportforward", forward, "--ignore-not-found")
+            except SandboxError as exc:
+                leaks.append(f"ClusterPortForward {forward} could not be deleted: {exc}")
+        for proc in session.resources.get("stand_ins") or []:
+            stop_group(proc)
+        return leaks + super().teardown(session)
+
+
+def _wait_port(proc: subprocess.Popen[bytes], port: int, name: str, command: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SandboxError(
+                f"the stand-in for {name} exited with code {proc.returncode} "
+                f"before serving port {port}: {command}"
+            )
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SandboxError(f"the stand-in for {name} did not serve port {port} within 20s: {command}")
+
+
+def kwok_factory(settings: Settings) -> KwokSandbox:
+    """The kwok sandbox on the cluster of this run (started by the CLI or pytest session)."""
+    inherited = os.environ.get(ENV_KUBECONFIG)
+    if inherited:
+        return KwokSandbox(inherited, settings)
+    shared = KwokCtl(settings).get(SHARED_NAME)
+    if shared is None:
+        raise SandboxError(
+            "no kwok cluster is running; 'goldenpath check --sandbox kwok' starts "
+            "one, or run 'goldenpath sandbox up'"
+        )
+    return KwokSandbox(str(shared.kubeconfig), settings)

@@ -1,0 +1,304 @@
+"""YAML nodes to model objects, field by field, keeping every value's line.
+
+YAML is composed into nodes (which keep their line marks) and converted driven by the type hints
+of :mod:`goldenpath.spec.model`, so the model is the only description of the format. Every problem
+is collected with its line and dotted path instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import functools
+import re
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from goldenpath.errors import Problem
+from goldenpath.spec import model
+
+_MISSING = object()
+
+
+# libyaml's parser keeps the same line marks and is many times faster than the pure-Python one.
+_SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _MarkedLoader(_SafeLoaderBase):  # type: ignore[valid-type,misc]
+    """A private SafeLoader; we only compose nodes with it and construct scalars."""
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """Type hints of a model class; evaluating them is costly and they never change."""
+    return typing.get_type_hints(cls)
+
+
+_TYPE_NAMES = {
+    str: "text",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    datetime.date: "a date (YYYY-MM-DD)",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, datetime.date):
+        return f"a date ({value})"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+class _Converter:
+    """Converts composed YAML nodes to model objects, recording problems and line numbers."""
+
+    def __init__(self, file: Path, loader: _MarkedLoader) -> None:
+        self.file = file
+        self.loader = loader
+        self.problems: list[Problem] = []
+        self.lines: dict[str, int] = {}
+
+    def problem(self, node: yaml.Node | None, path: str, message: str, hint: str = "") -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(Problem(self.file, line, path, message, hint))
+
+    def convert(self, node: yaml.Node, hint: Any, path: str) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+
+        if dataclasses.is_dataclass(hint):
+            return self._dataclass(node, typing.cast(type, hint), path)
+        if origin in (typing.Union, types.UnionType):
+            return self._union(node, args, path)
+        if origin is Literal:
+            return self._literal(node, args, path)
+        if origin is tuple:
+            return self._sequence(node, args[0], path)
+        if origin in (Mapping, dict):
+            return self._mapping(node, args[1], path)
+        return self._scalar(node, hint, path)
+
+    def _union(self, node: yaml.Node, args: tuple[Any, ...], path: str) -> Any:
+        options = [a for a in args if a is not type(None)]
+        is_null = isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+        if is_null and type(None) in args:
+            return None
+        if len(options) == 1:
+            return self.convert(node, options[0], path)
+        # A union of scalars: accept the value if it has any of the listed types.
+        value = self._construct_scalar(node, path)
+        if value is _MISSING:
+            return None
+        for option in options:
+            if _scalar_fits(value, option):
+                return float(value) if option is float and not isinstance(value, float) else value
+        names = " or ".join(_TYPE_NAMES.get(o, str(o)) for o in options)
+        self.problem(node, path, f"expected {names}, got {_describe(value)}")
+        return None
+
+    def _literal(self, node: yaml.Node, allowed: tuple[Any, ...], path: str) -> Any:
+        value = self._construct_scalar(node, path)
+        if value is _MISSING:
+            return None
+        if value not in allowed:
+            choices = ", ".join(str(a) for a in allowed)
+            close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {choices}"
+            self.problem(node, path, f"'{value}' is not one of: {choices}", hint)
+            return None
+        return value
+
+    def _sequence(self, node: yaml.Node, item: Any, path: str) -> tuple[Any, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, path, f"expected a list, got {self._kind(node)}", "write it as a YAML list")
+            return ()
+        return tuple(self.convert(child, item, f"{path}[{i}]") for i, child in enumerate(node.value))
+
+    def _mapping(self, node: yaml.Node, value_hint: Any, path: str) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, path, f"expected a mapping, got {self._kind(node)}")
+            return {}
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _key(key_node)
+            result[key] = self.convert(value_node, value_hint, f"{path}.{key}")
+        return result
+
+    def _dataclass(self, node: yaml.Node, cls: type, path: str) -> Any:
+        where = path or "the document"
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, path, f"expected a mapping for {where}, got {self._kind(node)}")
+            return None
+        hints = _type_hints(cls)
+        fields = {
+            model.yaml_key(f.name): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")
+        }
+        values: dict[str, Any] = {}
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = _key(key_node)
+            child = f"{path}.{key}" if path else key
+            if key in seen:
+                self.problem(key_node, child, f"duplicate key '{key}'", "keep only one of them")
+                continue
+            seen.add(key)
+            spec_field = fields.get(key)
+            if spec_field is None:
+                close = difflib.get_close_matches(key, list(fields), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(fields)
+                self.problem(key_node, child, f"unknown key '{key}'", hint)
+                continue
+            value = self.convert(value_node, hints[spec_field.name], child)
+            self._check_constraints(value_node, spec_field, value, child)
+            values[spec_field.name] = value
+        for key, spec_field in fields.items():
+            required = (
+                spec_field.default is dataclasses.MISSING
+                and spec_field.default_factory is dataclasses.MISSING
+            )
+            if required and spec_field.name not in values:
+                child = f"{path}.{key}" if path else key
+                self.problem(node, child, f"missing required key '{key}'", f"add '{key}:' to {where}")
+        try:
+            return cls(**values)
+        except TypeError:
+            return None  # required fields missing: already reported
+
+    def _check_constraints(
+        self, node: yaml.Node, spec_field: dataclasses.Field[Any], value: Any, path: str
+    ) -> None:
+        pattern = spec_field.metadata.get("pattern")
+        if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
+            self.problem(node, path, f"'{value}' does not match {pattern}", _pattern_hint(pattern))
+        min_items = spec_field.metadata.get("min_items")
+        if min_items and isinstance(value, tuple) and len(value) < min_items:
+            self.problem(node, path, f"needs at least {min_items} item(s)", "add one")
+
+    def _scalar(self, node: yaml.Node, hint: Any, path: str) -> Any:
+        value = self._construct_scalar(node, path)
+        if value is _MISSING:
+            return None
+        if hint is Any:
+            return value
+        if _scalar_fits(value, hint):
+            return float(value) if hint is float else value
+        expected = _TYPE_NAMES.get(hint, getattr(hint, "__name__", str(hint)))
+        fix = "put it in quotes" if hint is str else f"write {expected}"
+        self.problem(node, path, f"expected {expected}, got {_describe(value)}", fix)
+        return None
+
+    def _construct_scalar(self, node: yaml.Node, path: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, path, f"expected a single value, got {self._kind(node)}")
+            return _MISSING
+        try:
+            return self.loader.construct_object(node)
+        except (yaml.YAMLError, ValueError) as exc:
+            self.problem(node, path, f"cannot read value: {exc}")
+            return _MISSING
+
+    @staticmethod
+    def _kind(node: yaml.Node) -> str:
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        return f"'{node.value}'" if node.value else "nothing"
+
+
+def _key(node: yaml.Node) -> str:
+    # The raw text, so YAML 1.1 never turns keys such as `on` or `yes` into booleans.
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else "<complex key>"
+
+
+def _scalar_fits(value: Any, hint: Any) -> bool:
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is datetime.date:
+        return isinstance(value, datetime.date)
+    if hint is str:
+        return isinstance(value, str)
+    return False
+
+
+def _pattern_hint(pattern: str) -> str:
+    if pattern == model.ID_PATTERN:
+        return "use lowercase letters, digits and dashes"
+    if pattern == model.NAME_PATTERN:
+        return "use letters, digits and underscores, not starting with a digit"
+    return f"make it match {pattern}"
+
+
+def pure_python_yaml_error(text: str, *, all_documents: bool = False) -> yaml.MarkedYAMLError | None:
+    """The pure-Python parser's error for text that libyaml rejected; its wording is clearer."""
+    loader = yaml.SafeLoader(text)
+    try:
+        if all_documents:
+            while loader.check_node():
+                loader.get_node()
+        else:
+            loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        return exc
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
+def yaml_problem(file: Path, text: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML syntax error as a problem at the line a reader should look at."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(file, None, "", f"invalid YAML: {exc}")
+    exc = pure_python_yaml_error(text) or exc
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark and "end of stream" in (exc.problem or ""):
+        # An unclosed quote or bracket runs to the end of the file: point at its start.
+        mark = exc.context_mark
+    line = mark.line + 1 if mark else None
+    message = f"invalid YAML: {exc.problem or exc.context}"
+    if exc.problem and exc.context and exc.context_mark:
+        message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+    return Problem(file, line, "", message, "fix the YAML syntax at that line")
+
+
+def convert_document(file: Path, text: str, cls: type) -> tuple[Any, dict[str, int], list[Problem]]:
+    """The single YAML document in ``text`` as a ``cls``, its lines by dotted path, and problems.
+
+    The object is None when the document does not convert; every problem found is returned.
+    """
+    loader = _MarkedLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            return None, {}, [yaml_problem(file, text, exc)]
+        if root is None:
+            return None, {}, [Problem(file, 1, "", "the spec is empty", "start from an existing guide")]
+        converter = _Converter(file, loader)
+        value = converter.convert(root, cls, "")
+        return value, converter.lines, converter.problems
+    finally:
+        loader.dispose()

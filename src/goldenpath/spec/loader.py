@@ -1,0 +1,234 @@
+"""Load golden-path specs into the frozen model: one file, a folder of guides, and their links.
+
+Every problem is collected (with ``file:line``, the dotted path and a hint) before anything runs;
+rules that span fields (one action per step, unique ids, references that resolve) run once a
+spec converts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from goldenpath.errors import Problem, UserError
+from goldenpath.spec import matching, model, params
+from goldenpath.spec.convert import convert_document
+from goldenpath.spec.model import Guide
+
+
+def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list[Problem]]:
+    """Read one spec file into a :class:`Guide`, returning every problem found on the way."""
+    try:
+        text = file.read_text(encoding="utf-8") if text is None else text
+    except OSError as exc:
+        return None, [Problem(file, None, "", f"cannot read the spec: {exc.strerror}")]
+    guide, lines, problems = convert_document(file, text, Guide)
+    if guide is None or problems:
+        return None, problems
+    steps = tuple(
+        dataclasses.replace(s, line=lines.get(f"spec.steps[{i}]", 0)) for i, s in enumerate(guide.spec.steps)
+    )
+    cleanup = tuple(
+        dataclasses.replace(s, line=lines.get(f"spec.cleanup[{i}]", 0))
+        for i, s in enumerate(guide.spec.cleanup)
+    )
+    guide = dataclasses.replace(
+        guide,
+        spec=dataclasses.replace(guide.spec, steps=steps, cleanup=cleanup),
+        source=file,
+        lines=lines,
+    )
+    return guide, _check_guide(guide)
+
+
+def _check_guide(guide: Guide) -> list[Problem]:
+    """Rules that span fields: one action per step, unique ids, references that resolve."""
+    problems: list[Problem] = []
+
+    def add(path: str, message: str, hint: str = "") -> None:
+        problems.append(Problem(guide.source, guide.line_of(path), path, message, hint))
+
+    folder = guide.source.parent.name
+    if guide.id != folder:
+        add(
+            "metadata.id",
+            f"id '{guide.id}' differs from the folder name '{folder}'",
+            f"rename the folder or set id: {folder}",
+        )
+
+    seen_params: set[str] = set()
+    for i, param in enumerate(guide.spec.parameters):
+        path = f"spec.parameters[{i}]"
+        if param.name in seen_params:
+            add(f"{path}.name", f"duplicate parameter '{param.name}'", "give each a unique name")
+        seen_params.add(param.name)
+        for message, hint in params.check_default(param):
+            add(f"{path}.default", message, hint)
+
+    seen_steps: dict[str, str] = {}
+    for section in ("steps", "cleanup"):
+        for i, step in enumerate(getattr(guide.spec, section)):
+            path = f"spec.{section}[{i}]"
+            if step.id in seen_steps:
+                add(
+                    f"{path}.id",
+                    f"duplicate step id '{step.id}' (also {seen_steps[step.id]})",
+                    "give each step a unique id",
+                )
+            else:
+                seen_steps[step.id] = path
+            actions = [
+                name for name in ("run", "file", "http", "variants") if getattr(step, name) not in (None, ())
+            ]
+            if len(actions) != 1:
+                found = ", ".join(actions) or "none"
+                add(
+                    path,
+                    f"a step needs exactly one action of run, file, http, variants; found {found}",
+                    "split it into several steps" if actions else "add 'run:' with a command",
+                )
+            if step.background and step.run is None:
+                add(
+                    f"{path}.background",
+                    "only a 'run' step can run in the background",
+                    "add 'run:' or remove 'background'",
+                )
+            if step.ready is not None and not step.background:
+                add(f"{path}.ready", "'ready' only applies to background steps", "add 'background: true'")
+            if step.ready is not None:
+                set_keys = [k for k in ("port", "http", "log") if getattr(step.ready, k) is not None]
+                if len(set_keys) != 1:
+                    add(f"{path}.ready", "set exactly one of port, http, log", "keep one condition")
+            if step.file is not None:
+                template = guide.templates_dir / step.file.template
+                if not template.is_file():
+                    add(
+                        f"{path}.file.template",
+                        f"template '{step.file.template}' not found in {guide.templates_dir}",
+                        "create it or fix the name",
+                    )
+            for pattern_index, pattern in enumerate(step.expect.matches):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    add(
+                        f"{path}.expect.matches[{pattern_index}]",
+                        f"invalid regular expression: {exc}",
+                        "escape special characters",
+                    )
+            if step.expect.output is not None:
+                for message in matching.check_pattern(step.expect.output):
+                    add(f"{path}.expect.output", message, "fix the regular expression of that ' (re)' line")
+            if step.run is not None and re.match(r"^\s*\$ ", step.run):
+                add(
+                    f"{path}.run",
+                    "command starts with a '$ ' prompt",
+                    "remove the prompt so the copy button copies a runnable command",
+                )
+            if step.timeout <= 0:
+                add(f"{path}.timeout", "timeout must be positive", "use seconds, e.g. 60")
+
+    for i, entry in enumerate(guide.spec.troubleshooting):
+        if entry.step is not None and entry.step not in seen_steps:
+            close = difflib.get_close_matches(entry.step, list(seen_steps), n=1)
+            add(
+                f"spec.troubleshooting[{i}].step",
+                f"no step with id '{entry.step}'",
+                f"did you mean '{close[0]}'?" if close else "use the id of a step of this guide",
+            )
+
+    for i, nxt in enumerate(guide.spec.next_steps):
+        if (nxt.guide is None) == (nxt.url is None):
+            add(f"spec.nextSteps[{i}]", "set exactly one of 'guide' or 'url'", "")
+
+    stand_in_names: set[str] = set()
+    for i, stand_in in enumerate(guide.spec.stand_ins):
+        if stand_in.deployment in stand_in_names:
+            add(f"spec.standIns[{i}].deployment", f"duplicate stand-in for '{stand_in.deployment}'")
+        stand_in_names.add(stand_in.deployment)
+    return problems
+
+
+def find_specs(root: Path) -> list[Path]:
+    """Every spec file under a golden-paths directory, in a stable order."""
+    if not root.is_dir():
+        raise UserError(
+            [
+                Problem(
+                    root,
+                    None,
+                    "",
+                    "golden-paths directory not found",
+                    "pass --golden-paths DIR or set golden_paths in [tool.goldenpath]",
+                )
+            ]
+        )
+    return sorted(root.glob(f"*/{model.SPEC_FILE}"))
+
+
+def collect_guides(root: Path) -> tuple[list[Guide], list[Problem]]:
+    """Every guide under ``root`` that loads, and the problems of those that do not."""
+    guides: list[Guide] = []
+    problems: list[Problem] = []
+    for file in find_specs(root):
+        guide, found = parse_guide(file)
+        problems.extend(found)
+        if guide is not None and not found:
+            guides.append(guide)
+    problems.extend(check_links(guides))
+    return guides, problems
+
+
+def load_guides(root: Path, only: Iterable[str] = ()) -> list[Guide]:
+    """Load and validate every guide under ``root``; raise :class:`UserError` with all problems.
+
+    With ``only``, every guide is still validated (links span guides) but only those are returned.
+    """
+    guides, problems = collect_guides(root)
+    wanted = list(only)
+    known = {g.id for g in guides}
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "run 'goldenpath status' to list guides"
+            problems.append(Problem(root, None, "", f"no guide named '{name}'", hint))
+    if problems:
+        raise UserError(problems)
+    if wanted:
+        guides = [g for g in guides if g.id in wanted]
+    return guides
+
+
+def check_links(guides: list[Guide]) -> list[Problem]:
+    """Next steps must point at guides that exist."""
+    known = {g.id for g in guides}
+    problems = []
+    for guide in guides:
+        for i, nxt in enumerate(guide.spec.next_steps):
+            if nxt.guide is not None and nxt.guide not in known:
+                path = f"spec.nextSteps[{i}].guide"
+                close = difflib.get_close_matches(nxt.guide, sorted(known), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "link an existing guide or use 'url'"
+                problems.append(
+                    Problem(guide.source, guide.line_of(path), path, f"no guide with id '{nxt.guide}'", hint)
+                )
+    return problems
+
+
+def content_hash(guide: Guide) -> str:
+    """A hash of the spec and every template: a change makes a passed guide stale.
+
+    It covers the source, not the rendering with one run's values (free ports differ per run),
+    and parameter defaults are part of the spec.
+    """
+    digest = hashlib.sha256()
+    digest.update(guide.source.read_bytes())
+    if guide.templates_dir.is_dir():
+        for path in sorted(p for p in guide.templates_dir.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(guide.templates_dir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,326 @@
+"""The golden-path spec as frozen dataclasses.
+
+This module is the single description of the spec format: the loader validates YAML against these
+classes, the JSON Schema and the reference page are generated from them. Every field a user sets
+carries its documentation in ``doc`` metadata; its YAML key is the camelCase form of its name.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SPEC_FILE = "guide.yaml"
+TEMPLATES_DIR = "templates"
+
+Stage = Literal["discover", "build", "test", "integrate", "verify"]
+GuideType = Literal["getting-started", "how-to"]
+ParamType = Literal["string", "integer", "number", "boolean", "port"]
+Requirement = Literal["cluster"]
+Scalar = str | int | float | bool
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def spec_field(
+    doc: str,
+    default: Any = MISSING,
+    *,
+    factory: Any = MISSING,
+    pattern: str | None = None,
+    min_items: int | None = None,
+    example: Any = None,
+) -> Any:
+    """A dataclass field a user sets in YAML, with the documentation the schema and reference use."""
+    meta = {"doc": doc, "pattern": pattern, "min_items": min_items, "example": example}
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def internal_field(default: Any = MISSING, *, factory: Any = MISSING) -> Any:
+    """A field filled in by the loader, never read from YAML."""
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata={"internal": True}, compare=False)
+    return field(default=default, metadata={"internal": True}, compare=False)
+
+
+def yaml_key(name: str) -> str:
+    """The YAML key of a dataclass field: ``max_age_days`` -> ``maxAgeDays``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review:
+    """Who last reviewed the guide's content, and when."""
+
+    by: str = spec_field("Reviewer's name or handle.", example="alice")
+    date: datetime.date = spec_field("Date of the review (YYYY-MM-DD).", example="2026-11-01")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Freshness:
+    """Per-guide override of the site's freshness policy."""
+
+    max_age_days: int | None = spec_field(
+        "A passing run older than this many days makes the guide stale (site default: 90).", None
+    )
+    review_age_days: int | None = spec_field(
+        "A review older than this many days makes the guide stale (site default: 365).", None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metadata:
+    """What the guide is, who owns it and where it sits on the developer journey."""
+
+    id: str = spec_field(
+        "Stable identifier; must equal the guide's folder name. Used in URLs and test ids.",
+        pattern=ID_PATTERN,
+        example="hello-world",
+    )
+    title: str = spec_field("Page title.", example="Hello world: your first service")
+    summary: str = spec_field("One or two sentences: what the reader will have at the end.")
+    owner: str = spec_field(
+        "Team that owns the guide (a GitHub team such as `@acme/platform` for CODEOWNERS).",
+        example="@acme/platform",
+    )
+    stage: Stage = spec_field("Developer-activity stage the guide serves.")
+    tags: tuple[str, ...] = spec_field("Free-form tags; each also becomes a pytest marker.", ())
+    review: Review | None = spec_field("Review record.", None)
+    freshness: Freshness = spec_field("Freshness policy override.", factory=Freshness)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameter:
+    """A value the developer chooses; templates and commands use it as ``{{ name }}``."""
+
+    name: str = spec_field("Jinja2 variable name.", pattern=NAME_PATTERN, example="service_name")
+    description: str = spec_field("What the value is for, shown on the page.")
+    type: ParamType = spec_field(
+        "Value type. A `port` is an integer that checks replace with a free port.", "string"
+    )
+    default: Scalar | None = spec_field(
+        "Value used on the page and in checks. Required unless the parameter is secret.", None
+    )
+    pattern: str | None = spec_field("Regular expression a string value must match fully.", None)
+    choices: tuple[Scalar, ...] = spec_field("Allowed values.", ())
+    secret: bool = spec_field(
+        "A secret: the page shows a placeholder, checks read it from `env`, output masks it.", False
+    )
+    env: str | None = spec_field(
+        "Environment variable a secret's value is read from at run time (default: GOLDENPATH_SECRET_<NAME>).",
+        None,
+    )
+
+    @property
+    def env_var(self) -> str:
+        return self.env or f"GOLDENPATH_SECRET_{self.name.upper()}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prerequisite:
+    """Something the reader needs before starting."""
+
+    text: str = spec_field("What is needed, in Markdown.")
+    command: str | None = spec_field(
+        "A command that exits 0 when the prerequisite is met; checks run it first.", None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileAction:
+    """Create a file from a Jinja2 template in the guide's `templates/` folder."""
+
+    path: str = spec_field("Where the file goes, relative to the working directory.")
+    template: str = spec_field("Template file name under `templates/`.")
+    language: str | None = spec_field(
+        "Code-block language on the page (default: from the file extension).", None
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpAction:
+    """Call an HTTP endpoint; the page shows it as a URL to open and the equivalent `curl`."""
+
+    url: str = spec_field("URL to call.", example="http://localhost:{{ port }}/")
+    method: str = spec_field("HTTP method.", "GET")
+    headers: Mapping[str, str] = spec_field("Request headers.", factory=dict)
+    body: str | None = spec_field("Request body.", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ready:
+    """When a background process counts as ready. Set one of `port`, `http` or `log`."""
+
+    port: int | str | None = spec_field("TCP port on 127.0.0.1 that accepts connections.", None)
+    http: str | None = spec_field("URL that answers with a 2xx status.", None)
+    log: str | None = spec_field("Regular expression to wait for in the process output.", None)
+    timeout: float = spec_field("Seconds to wait for readiness.", 30.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expect:
+    """What the step must produce. A run step expects exit code 0 unless told otherwise."""
+
+    exit_code: int | None = spec_field("Expected exit code of a `run` step (default 0).", None)
+    contains: tuple[str, ...] = spec_field("Text the output must contain.", ())
+    not_contains: tuple[str, ...] = spec_field("Text the output must not contain.", ())
+    matches: tuple[str, ...] = spec_field("Regular expressions the output must match.", ())
+    output: str | None = spec_field(
+        '"You should see": output shown on the page and matched tolerantly: `...` skips lines '
+        "or text, placeholders such as `<hash>`, `<ip>`, `<duration>`, `<timestamp>`, `<number>` "
+        "and `<any>` match variable parts.",
+        None,
+    )
+    status: int | None = spec_field("Expected HTTP status of an `http` step (default 2xx).", None)
+    json: Mapping[str, Scalar | None] = spec_field(
+        "JSON fields of an `http` response body, by dotted path, and their expected values.",
+        factory=dict,
+    )
+    files: tuple[str, ...] = spec_field("Files that must exist afterwards.", ())
+    nothing: bool = spec_field(
+        "Say explicitly that the step needs no check beyond running without error.", False
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retry:
+    """Repeat the step until its expectations hold, for eventually-consistent results."""
+
+    within: float = spec_field("Give up after this many seconds.")
+    interval: float = spec_field("Seconds before the first retry.", 1.0)
+    backoff: float = spec_field("Factor the interval grows by after each retry.", 1.5)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """An equivalent way to do a step, shown as a content tab. Every variant is checked."""
+
+    label: str = spec_field("Tab label.", example="curl")
+    run: str = spec_field("Shell command of this variant.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One thing the reader does. Set exactly one action: `run`, `file`, `http` or `variants`."""
+
+    id: str = spec_field("Stable id, unique in the guide; the page anchor.", pattern=ID_PATTERN)
+    title: str = spec_field("Short imperative title.", example="Deploy your service")
+    explain: str = spec_field("Markdown shown before the action.", "")
+    run: str | None = spec_field(
+        "Shell command (bash), copied by the reader and run by checks; no `$ ` prompt.", None
+    )
+    file: FileAction | None = spec_field("Create a file from a template.", None)
+    http: HttpAction | None = spec_field("Call an HTTP endpoint.", None)
+    variants: tuple[Variant, ...] = spec_field("Equivalent commands shown as tabs.", ())
+    background: bool = spec_field(
+        "Start `run` in the background (a server); it is stopped when the guide ends.", False
+    )
+    ready: Ready | None = spec_field("Readiness condition of a background step.", None)
+    expect: Expect = spec_field("Expectations.", factory=Expect)
+    after: str = spec_field("Markdown shown after the action and expected output.", "")
+    timeout: float = spec_field("Seconds before the step is stopped and counted as timed out.", 120.0)
+    retry: Retry | None = spec_field("Retry budget for eventually-consistent checks.", None)
+    hidden: bool = spec_field(
+        "A verification-only step: run by checks, not shown as a step on the page.", False
+    )
+    requires: tuple[Requirement, ...] = spec_field(
+        "What the step needs from the sandbox; `cluster` steps are skipped on the local sandbox.",
+        (),
+    )
+    line: int = internal_field(0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Troubleshooting:
+    """A known problem and its fix."""
+
+    problem: str = spec_field("What the reader sees.")
+    fix: str = spec_field("What to do about it, in Markdown.")
+    step: str | None = spec_field("Id of the step this entry belongs to.", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NextStep:
+    """Where to go after this guide: another guide, or a URL."""
+
+    guide: str | None = spec_field("Id of another guide.", None)
+    url: str | None = spec_field("A URL, when the next step is not a guide.", None)
+    title: str | None = spec_field("Link text (default: the other guide's title).", None)
+    text: str = spec_field("Why to go there.", "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandIn:
+    """A local process that plays a container on the kwok sandbox, where no container runs."""
+
+    deployment: str = spec_field("Name of the Deployment whose pods it stands in for (in messages).")
+    port: int | str = spec_field(
+        "Container port it serves; port-forwards to this port in the guide's namespace reach it, "
+        "so two stand-ins of one guide need different container ports."
+    )
+    run: str = spec_field("Command that serves the port; `$PORT` holds the local port to bind.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuideSpec:
+    """What the reader does."""
+
+    type: GuideType = spec_field("`getting-started` for newcomers, `how-to` for one task.")
+    estimated_minutes: int | None = spec_field(
+        "Estimated time; measured step durations replace it once the guide has run.", None
+    )
+    parameters: tuple[Parameter, ...] = spec_field("Values the developer chooses.", ())
+    prerequisites: tuple[Prerequisite, ...] = spec_field("What the reader needs first.", ())
+    steps: tuple[Step, ...] = spec_field("The steps, in order.", min_items=1)
+    cleanup: tuple[Step, ...] = spec_field(
+        "Steps that undo the guide; checks always run them, also after a failure.", ()
+    )
+    troubleshooting: tuple[Troubleshooting, ...] = spec_field("Known problems and fixes.", ())
+    next_steps: tuple[NextStep, ...] = spec_field("Where to go next.", ())
+    stand_ins: tuple[StandIn, ...] = spec_field("Local stand-ins for containers.", ())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Guide:
+    """A golden path: `golden_paths/<id>/guide.yaml`."""
+
+    api_version: Literal["goldenpath.dev/v1"] = spec_field("Spec format version.")
+    kind: Literal["GoldenPath"] = spec_field("Always `GoldenPath`.")
+    metadata: Metadata = spec_field("About the guide.")
+    spec: GuideSpec = spec_field("The guide itself.")
+    source: Path = internal_field(Path())
+    lines: Mapping[str, int] = internal_field(factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.metadata.id
+
+    @property
+    def folder(self) -> Path:
+        return self.source.parent
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.folder / TEMPLATES_DIR
+
+    def line_of(self, dotted: str) -> int:
+        """Line of a dotted path in the spec file, falling back to the closest parent."""
+        while dotted:
+            if dotted in self.lines:
+                return self.lines[dotted]
+            cut = max(dotted.rfind("."), dotted.rfind("["))
+            dotted = dotted[:cut] if cut > 0 else ""
+        return 1
+
+    def all_steps(self) -> tuple[Step, ...]:
+        return self.spec.steps + self.spec.cleanup
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.all_steps() if s.id == step_id), None)

@@ -1,0 +1,3 @@
+"""What the run history says about each guide: the SQLite history, the freshness policy
+(verified, stale, broken, unverified) and the status reports built on both.
+"""

@@ -1,0 +1,299 @@
+"""Guide statuses for people and tools: ``goldenpath status``, the site's banners and status page.
+
+:mod:`.freshness` decides each guide's state from its runs; this module gathers what a report
+needs beside it (owner, review, measured durations, the steps a sandbox did not run, the step that
+failed) into one :class:`GuideReport` per guide, and prints the reports as a table, JSON or
+Markdown. The site shows the same reports (:mod:`goldenpath.site.status_page`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from goldenpath.config import Settings
+from goldenpath.errors import EXIT_BROKEN, EXIT_OK
+from goldenpath.spec import loader
+from goldenpath.spec.model import Guide
+from goldenpath.spec.urls import page_path, page_url
+from goldenpath.status import freshness
+from goldenpath.status.freshness import STATES, State, Status, sandbox_label
+from goldenpath.status.history import History, RunRecord, StepRecord
+
+FORMATS = ("table", "json", "markdown")
+"""What ``goldenpath status --format`` prints."""
+SEVERITY: Mapping[str, int] = {"broken": 0, "stale": 1, "unverified": 2, "verified": 3}
+"""Order of reports: what needs attention first."""
+
+
+@dataclass(frozen=True)
+class GuideReport:
+    """A guide's status with everything a report or page shows about it."""
+
+    guide: Guide
+    status: Status
+    now: datetime.datetime
+    durations: Mapping[str, float] = field(default_factory=dict)
+    """Seconds per step id in the latest passing run."""
+    pass_steps: tuple[StepRecord, ...] = ()
+    """The steps of the last passing run (to tell which were not run on its sandbox)."""
+
+    @property
+    def id(self) -> str:
+        return self.guide.id
+
+    @property
+    def state(self) -> State:
+        return self.status.state
+
+    @property
+    def not_run(self) -> tuple[StepRecord, ...]:
+        """Steps the last pass skipped because its sandbox could not run them: not verified."""
+        return tuple(
+            s for s in self.pass_steps if s.outcome == "skipped" and not s.message.startswith("not run")
+        )
+
+    @property
+    def failed(self) -> RunRecord | None:
+        """The run that broke the guide, when it is broken."""
+        return self.status.last_run if self.state == "broken" else None
+
+    @property
+    def failed_step_id(self) -> str | None:
+        failed = self.failed
+        return failed.failed_step if failed else None
+
+    @property
+    def typical_seconds(self) -> float | None:
+        """How long the guide's steps took in its latest passing run."""
+        return sum(self.durations.values()) if self.durations else None
+
+    @property
+    def typical_duration(self) -> str:
+        seconds = self.typical_seconds
+        if seconds is not None:
+            return format_duration(seconds)
+        minutes = self.guide.spec.estimated_minutes
+        return f"~{minutes} min (estimate)" if minutes else "unknown"
+
+    @property
+    def estimated_time(self) -> str:
+        """The page's estimate: the author's reading-and-typing estimate, with the time the
+        commands took in the last passing run; measured alone where the author gave none."""
+        seconds = self.typical_seconds
+        estimate = self.guide.spec.estimated_minutes
+        if seconds is None:
+            return f"{estimate} minutes" if estimate else "not estimated yet"
+        measured = f"the commands took {format_duration(seconds)} in the last passing run"
+        if estimate:
+            return f"{estimate} minutes ({measured})"
+        minutes = max(1, math.ceil(seconds / 60))
+        return f"about {minutes} minute{'s' if minutes != 1 else ''} ({measured})"
+
+    @property
+    def last_verified(self) -> str:
+        last_pass = self.status.last_pass
+        return _date(last_pass.finished) if last_pass else "never"
+
+    @property
+    def last_reviewed(self) -> str:
+        review = self.guide.metadata.review
+        return f"{review.date.isoformat()} by {review.by}" if review else "never"
+
+    @property
+    def reason(self) -> str:
+        """Why the guide has its state, saying which steps its sandbox did not verify."""
+        reason = self.status.reason
+        not_run = self.not_run
+        if self.state == "verified" and not_run and self.status.last_pass is not None:
+            count = len(not_run)
+            reason += f"; {count} step{'s' if count != 1 else ''} not run on {self.status.last_pass.sandbox}"
+        return reason
+
+    @property
+    def short_reason(self) -> str:
+        """The reason without the limit, as a headline says it: ``not verified for 97 days``."""
+        return self.status.reason.split(" (limit")[0]
+
+    def days_since(self, moment: datetime.datetime) -> int:
+        """Calendar days from ``moment`` to the report's time, as a reader counts them."""
+        return max(0, (self.now.date() - moment.astimezone(self.now.tzinfo).date()).days)
+
+    def to_json(self) -> dict[str, Any]:
+        """The status as JSON, with the guide's metadata: ``goldenpath status --format json``."""
+        meta = self.guide.metadata
+        data: dict[str, Any] = self.status.to_json()
+        failed = self.failed
+        data.update(
+            {
+                "reason": self.reason,
+                "title": meta.title,
+                "type": self.guide.spec.type,
+                "owner": meta.owner,
+                "stage": meta.stage,
+                "page": page_path(self.guide),
+                "failed_step_title": failed.failed_title if failed else None,
+                "failed_step_number": failed.failed_number if failed else None,
+                "failure_message": failed.message if failed else None,
+                "last_error_message": self.status.last_error.message if self.status.last_error else None,
+                "not_verified_steps": [s.step_id for s in self.not_run],
+                "last_reviewed": meta.review.date.isoformat() if meta.review else None,
+                "reviewed_by": meta.review.by if meta.review else None,
+                "typical_duration_seconds": None
+                if self.typical_seconds is None
+                else round(self.typical_seconds, 3),
+                "estimated_minutes": self.guide.spec.estimated_minutes,
+            }
+        )
+        return data
+
+
+def format_duration(seconds: float) -> str:
+    """``4s``, ``2m 05s``, ``1h 03m``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{max(whole, 0)}s" if seconds >= 1 or seconds == 0 else "<1s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _date(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).date().isoformat()
+
+
+def collect_reports(
+    settings: Settings,
+    guides: Sequence[Guide] | None = None,
+    *,
+    now: datetime.datetime | None = None,
+    history: History | None = None,
+    use_history: bool = True,
+) -> list[GuideReport]:
+    """Every guide's report, what needs attention first; ``history`` defaults to the project's.
+
+    Without ``use_history`` every guide is unverified. Raises
+    :class:`~goldenpath.errors.SandboxError` when the history cannot be read.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    guides = loader.load_guides(settings.golden_paths_dir) if guides is None else guides
+    history = history or History(settings.history_path)
+    runs = history.latest_runs() if use_history else {}
+    hashes = {g.id: loader.content_hash(g) for g in guides}
+    statuses = freshness.evaluate_all(guides, runs, hashes, settings, now)
+    durations = history.step_durations() if use_history else {}
+    passes = {g.id: statuses[g.id].last_pass for g in guides}
+    steps = (
+        history.steps((run.run_id, guide_id) for guide_id, run in passes.items() if run)
+        if use_history
+        else {}
+    )
+    reports = []
+    for guide in guides:
+        last_pass = passes[guide.id]
+        pass_steps = steps.get((last_pass.run_id, guide.id), []) if last_pass else []
+        reports.append(
+            GuideReport(guide, statuses[guide.id], now, durations.get(guide.id, {}), tuple(pass_steps))
+        )
+    return sort_reports(reports)
+
+
+def sort_reports(reports: Iterable[GuideReport]) -> list[GuideReport]:
+    return sorted(reports, key=lambda r: (SEVERITY[r.state], r.guide.metadata.title.lower()))
+
+
+def counts(reports: Sequence[GuideReport]) -> dict[str, int]:
+    return {state: sum(r.state == state for r in reports) for state in STATES}
+
+
+def to_json(reports: Sequence[GuideReport]) -> str:
+    return json.dumps([r.to_json() for r in reports], indent=2) + "\n"
+
+
+def markdown(reports: Sequence[GuideReport], site_url: str = "") -> str:
+    """A Markdown list for an issue or a PR comment; empty when there is nothing to list."""
+    if not reports:
+        return ""
+    lines = ["Golden paths that need attention:", ""]
+    for report in reports:
+        meta = report.guide.metadata
+        title = meta.title.replace("[", "(").replace("]", ")")
+        if site_url:
+            title = f"[{title}]({page_url(report.guide, site_url, report.failed_step_id)})"
+        line = f"- **{report.state}** {title} (`{report.id}`, owner {meta.owner}): {report.reason}"
+        if report.status.last_run is not None:
+            line += f"; last run `{report.status.last_run.run_id}` on {sandbox_label(report.status.last_run)}"
+        if report.failed is not None and report.failed.message:
+            line += f"; error: {' '.join(report.failed.message.split())}"
+        if report.status.last_error is not None:
+            line += f"; latest attempt hit a sandbox error on {_date(report.status.last_error.finished)}"
+        lines.append(line)
+    totals = ", ".join(f"{n} {state}" for state, n in counts(reports).items() if n)
+    lines += [
+        "",
+        f"{totals}. Run `goldenpath check GUIDE` to reproduce; `goldenpath status` shows every guide.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_STYLES = {"verified": "green", "stale": "yellow", "broken": "bold red", "unverified": "dim"}
+
+
+def table(reports: Sequence[GuideReport], console: Any) -> None:
+    """The rich table of ``goldenpath status``."""
+    # rich loads for the table only: the site and the JSON and Markdown formats never need it.
+    from rich.table import Table
+
+    if not reports:
+        console.print("no guides")
+        return
+    grid = Table(title="goldenpath status", title_justify="left")
+    grid.add_column("Guide", no_wrap=True)
+    grid.add_column("Status", no_wrap=True)
+    grid.add_column("Why", ratio=1, min_width=20)
+    for column in ("Owner", "Stage", "Verified", "Reviewed", "Duration"):
+        grid.add_column(column, overflow="fold")
+    for report in reports:
+        reason = report.reason
+        if report.status.last_error is not None and report.state != "unverified":
+            reason += "; latest attempt: sandbox error"
+        review = report.guide.metadata.review
+        grid.add_row(
+            report.id,
+            f"[{_STYLES[report.state]}]{report.state}[/]",
+            reason,
+            report.guide.metadata.owner,
+            report.guide.metadata.stage,
+            report.last_verified,
+            review.date.isoformat() if review else "never",
+            report.typical_duration,
+        )
+    console.print(grid)
+    console.print(", ".join(f"{n} {state}" for state, n in counts(reports).items() if n))
+
+
+def print_report(reports: Sequence[GuideReport], fmt: str, out: TextIO, site_url: str = "") -> None:
+    if fmt == "json":
+        out.write(to_json(reports))
+    elif fmt == "markdown":
+        out.write(markdown(reports, site_url))
+    else:
+        # See table(): rich loads for the table only.
+        from rich.console import Console
+
+        # Piped into a file or a CI log, rich would assume 80 columns and cut the table.
+        wide = not out.isatty() and "COLUMNS" not in os.environ
+        table(reports, Console(file=out, highlight=False, width=140 if wide else None))
+
+
+def exit_code(reports: Sequence[GuideReport], fail_on: Iterable[str]) -> int:
+    """1 when any guide is in one of the ``fail_on`` states, else 0."""
+    wanted = set(fail_on)
+    return EXIT_BROKEN if any(r.state in wanted for r in reports) else EXIT_OK
