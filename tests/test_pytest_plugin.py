@@ -121,7 +121,7 @@ def test_skipped_cluster_steps_pass_and_are_reported(pytester: pytest.Pytester) 
     result.stdout.fnmatch_lines(
         [
             "*golden paths passed with skipped steps*",
-            '*guide.yaml::k8s: skipped step 1 "Apply" (needs a cluster; run with --sandbox kwok*',
+            '*guide.yaml::k8s: skipped step 1 "Apply" (needs a cluster, which the local sandbox cannot do;*',
         ]
     )
 

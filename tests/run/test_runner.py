@@ -346,7 +346,10 @@ def test_cluster_steps_are_skipped_locally_with_the_reason(tmp_path: Path) -> No
     )
     assert result.outcome == "passed"
     assert result.steps[1].outcome == "skipped"
-    assert result.steps[1].message == ("needs a cluster; run with --sandbox kwok or --sandbox kubernetes")
+    assert result.steps[1].message == (
+        "needs a cluster, which the local sandbox cannot do; run with --sandbox real-node, kwok or kubernetes"
+    )
+    assert [s.coverage for s in result.steps] == ["real", "skipped"]
 
 
 def test_exit_in_a_step_ends_the_shell_which_restarts(tmp_path: Path) -> None:

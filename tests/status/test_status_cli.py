@@ -67,17 +67,20 @@ def test_table_json_markdown_and_fail_on_after_real_checks(tmp_path: Path) -> No
         for line in table.stdout.splitlines()
         if line.startswith("│ ") and line.split()[1] in ("good", "bad", "never")
     }
-    assert "verified" in lines["good"] and "1 step not run on local" in lines["good"]
+    # A cluster step skipped on the local sandbox: the pass is partial, never verified.
+    assert "partial" in lines["good"] and "1 of 2 steps ran for real; 1 was skipped" in lines["good"]
     assert "broken" in lines["bad"] and "step 2: Fail here" in lines["bad"]
     assert "integrate" in lines["bad"] and "@acme/platform" in lines["bad"]
     assert "unverified" in lines["never"] and "never verified" in lines["never"]
-    assert "1 verified, 1 broken, 1 unverified" in table.stdout
+    assert "1 partial, 1 broken, 1 unverified" in table.stdout
 
     out = gp(tmp_path, "status", "--format", "json")
     assert out.returncode == 0
     data = {item["guide"]: item for item in json.loads(out.stdout)}
-    assert [item["guide"] for item in json.loads(out.stdout)] == ["bad", "never", "good"]
-    assert data["good"]["status"] == "verified" and data["good"]["sandbox"] == "local"
+    assert [item["guide"] for item in json.loads(out.stdout)] == ["bad", "good", "never"]
+    assert data["good"]["status"] == "partial" and data["good"]["sandbox"] == "local"
+    assert data["good"]["coverage"]["kind"] == "partial" and data["good"]["last_verified_at"] is None
+    assert (data["good"]["coverage"]["real"], data["good"]["coverage"]["skipped"]) == (1, 1)
     assert data["good"]["not_verified_steps"] == ["deploy"]
     assert "bash" in data["good"]["sandbox_versions"]
     assert isinstance(data["good"]["typical_duration_seconds"], float)

@@ -75,10 +75,10 @@ class CheckDisplay:
             assert result is not None
             self.current = ""
             prefix = f"[dim]{escape(event.guide_id)}[/] " if self.parallel else ""
-            line = (
-                f"  {prefix}{_SYMBOLS[result.outcome]} {escape(_step_name(event))} "
-                f"[dim]{result.duration:.1f}s[/]"
-            )
+            symbol = "[yellow]≈[/]" if result.coverage == "simulated" else _SYMBOLS[result.outcome]
+            line = f"  {prefix}{symbol} {escape(_step_name(event))} [dim]{result.duration:.1f}s[/]"
+            if result.coverage == "simulated":
+                line += " [yellow](simulated)[/]"
             if result.outcome != "passed" and result.message:
                 line += f" [dim]— {escape(result.message)}[/]"
             self.console.print(line, soft_wrap=True)
@@ -86,26 +86,40 @@ class CheckDisplay:
             finished = event.guide_result
             assert finished is not None
             prefix = f"{escape(event.guide_id)} " if self.parallel else ""
-            self.console.print(f"  {prefix}{_WORDS[finished.outcome]} [dim]in {finished.duration:.1f}s[/]")
+            self.console.print(f"  {prefix}{_result_words(finished)} [dim]in {finished.duration:.1f}s[/]")
             for leak in finished.leaks:
                 self.console.print(f"  [yellow]left behind:[/] {escape(leak)}", soft_wrap=True)
 
     def summary(self, done: Sequence[GuideResult]) -> None:
         table = Table(title="goldenpath check", title_justify="left")
-        for column in ("Guide", "Result", "Passed", "Skipped", "Time"):
+        for column in ("Guide", "Result", "Real", "Simulated", "Skipped", "Time"):
             table.add_column(column)
         for result in done:
-            ran = [s for s in result.steps if s.section != "prerequisites"]
+            coverage = result.coverage
             table.add_row(
                 result.guide_id,
-                _WORDS[result.outcome],
-                str(sum(s.outcome == "passed" for s in ran)),
-                str(sum(s.outcome == "skipped" for s in ran)),
+                _result_words(result, detail=False),
+                str(coverage.real),
+                str(coverage.simulated),
+                str(coverage.skipped),
                 f"{result.duration:.1f}s",
             )
         self.console.print(table)
         counts = {k: sum(r.outcome == k for r in done) for k in _WORDS}
-        self.console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no guides")
+        line = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no guides"
+        passed = [r for r in done if r.outcome == "passed"]
+        if passed:
+            real = sum(r.coverage.kind == "full" for r in passed)
+            line += f" ({real} verified: every step ran for real; {len(passed) - real} partly)"
+        self.console.print(line)
+
+
+def _result_words(result: GuideResult, detail: bool = True) -> str:
+    """``passed``, or what a pass covered when not every step ran for real (never green)."""
+    if result.outcome != "passed" or result.coverage.kind == "full":
+        return _WORDS[result.outcome]
+    words = f"[yellow]passed, {result.coverage.kind}[/]"
+    return words + (f" [dim]({result.coverage.describe()})[/]" if detail else "")
 
 
 def _step_name(event: Event) -> str:

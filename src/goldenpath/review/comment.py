@@ -55,6 +55,11 @@ def _outcome(result: CheckOutcome | None, guide: AffectedGuide) -> str:
         return "removed"
     if result is None:
         return "not checked"
+    if result.outcome == "passed" and result.coverage:
+        if result.coverage.startswith("full"):
+            return ":white_check_mark: passed, every step ran for real"
+        # A pass that skipped or simulated steps is not a verification: never shown green.
+        return f":large_blue_circle: passed, {result.coverage}"
     return _OUTCOMES.get(result.outcome, result.outcome)
 
 

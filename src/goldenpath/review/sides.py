@@ -42,6 +42,8 @@ class Side:
 class CheckOutcome:
     outcome: str
     message: str = ""
+    coverage: str = ""
+    """``full``, ``partial`` or ``simulated`` for a pass, with what ran: from the JUnit properties."""
 
 
 # -- the base revision -------------------------------------------------------------------------
@@ -190,7 +192,10 @@ def load_results(path: Path) -> dict[str, CheckOutcome]:
                 outcome = outcome if outcome in ("failed", "error", "timeout", "skipped") else default
                 message = element.get("message", "")
                 break
-        found[guide_id] = CheckOutcome(outcome, message)
+        coverage = props.get("coverage", "")
+        if coverage and props.get("coverage.summary"):
+            coverage += f": {props['coverage.summary']}"
+        found[guide_id] = CheckOutcome(outcome, message, coverage)
     return found
 
 

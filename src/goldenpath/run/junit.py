@@ -22,6 +22,14 @@ def junit_properties(result: GuideResult) -> list[tuple[str, str]]:
         ("content_hash", result.content_hash),
     ]
     props += [(f"sandbox.{k}", v) for k, v in result.sandbox_versions.items()]
+    coverage = result.coverage
+    props += [
+        ("coverage", coverage.kind),
+        ("coverage.summary", coverage.describe()),
+        ("steps.real", str(coverage.real)),
+        ("steps.simulated", str(coverage.simulated)),
+        ("steps.skipped", str(coverage.skipped)),
+    ]
     for step in result.steps:
         prefix = "prerequisite" if step.section == "prerequisites" else step.section.rstrip("s")
         props.append((f"{prefix}.{step.step_id}", step_summary(step)))
@@ -67,9 +75,15 @@ def write_junit(
             ET.SubElement(case, tag, message=message, type=result.outcome).text = describe_failure(
                 result, guide, site_url
             )
+        coverage = result.coverage
+        summary = f"{result.guide_id}: {result.outcome}, {coverage.kind}: {coverage.describe()}"
         out = "\n".join(
-            f"[{s.outcome}] {s.label} ({s.duration:.2f}s)" + (f": {s.message}" if s.message else "")
-            for s in result.steps
+            [summary]
+            + [
+                f"[{s.outcome}, {s.coverage}] {s.label} ({s.duration:.2f}s)"
+                + (f": {s.message}" if s.message else "")
+                for s in result.steps
+            ]
         )
         ET.SubElement(case, "system-out").text = out
     ET.indent(root)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from goldenpath.sandbox.base import StepCoverage
 from goldenpath.spec.model import Guide
 from goldenpath.spec.urls import page_url
 
@@ -65,6 +66,8 @@ class StepResult:
     """Line of the step in the spec file."""
     attempts: int = 1
     hidden: bool = False
+    coverage: StepCoverage = "real"
+    """Whether the step ran for real, ran against something simulated, or was skipped."""
 
     @property
     def label(self) -> str:
@@ -76,6 +79,42 @@ class StepResult:
         if self.number is None:
             return f'hidden step "{self.title}" ({self.step_id})'
         return f'step {self.number} "{self.title}"'
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a guide a run exercised: its steps and cleanup steps by how they ran."""
+
+    real: int = 0
+    simulated: int = 0
+    skipped: int = 0
+
+    @classmethod
+    def of(cls, steps: Iterable[StepResult]) -> Coverage:
+        counted = [s.coverage for s in steps if s.section in ("steps", "cleanup")]
+        return cls(counted.count("real"), counted.count("simulated"), counted.count("skipped"))
+
+    @property
+    def total(self) -> int:
+        return self.real + self.simulated + self.skipped
+
+    @property
+    def kind(self) -> Literal["full", "simulated", "partial"]:
+        """``full``: every step ran for real; ``partial``: some were skipped; else ``simulated``."""
+        if self.skipped:
+            return "partial"
+        return "simulated" if self.simulated else "full"
+
+    def describe(self) -> str:
+        """``every step ran for real``, ``8 of 14 steps ran for real; 6 were skipped``, ..."""
+        if self.kind == "full":
+            return "every step ran for real"
+        parts = [f"{self.real} of {self.total} step{'s' if self.total != 1 else ''} ran for real"]
+        if self.simulated:
+            parts.append(f"{self.simulated} ran against simulated parts")
+        if self.skipped:
+            parts.append(f"{self.skipped} {'were' if self.skipped != 1 else 'was'} skipped")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +152,10 @@ class GuideResult:
             if self.outcome != "passed"
             else None
         )
+
+    @property
+    def coverage(self) -> Coverage:
+        return Coverage.of(self.steps)
 
     @property
     def skipped(self) -> tuple[StepResult, ...]:
@@ -190,7 +233,7 @@ def describe_failure(result: GuideResult, guide: Guide, site_url: str = "") -> s
 
 def step_summary(step: StepResult) -> str:
     """One line per step for JUnit properties and logs."""
-    text = f"{step.outcome} in {step.duration:.2f}s"
+    text = f"{step.outcome}{' (simulated)' if step.coverage == 'simulated' else ''} in {step.duration:.2f}s"
     if step.attempts > 1:
         text += f" after {step.attempts} attempts"
     if step.message:

@@ -26,7 +26,7 @@ from goldenpath.run.events import Event, EventHook
 from goldenpath.run.expectations import Attempt
 from goldenpath.run.results import GuideResult, StepResult, guide_outcome, mask, tail
 from goldenpath.run.shell import Shell
-from goldenpath.sandbox.base import GuideRun, Sandbox, Session
+from goldenpath.sandbox.base import GuideRun, Sandbox, Session, StepCoverage
 from goldenpath.spec import params
 from goldenpath.spec.model import Guide
 
@@ -200,7 +200,14 @@ class _GuideRun:
                 )
             )
 
-    def _result(self, step: RenderedStep, attempt: Attempt, duration: float, attempts: int) -> StepResult:
+    def _result(
+        self,
+        step: RenderedStep,
+        attempt: Attempt,
+        duration: float,
+        attempts: int,
+        coverage: StepCoverage = "real",
+    ) -> StepResult:
         m = self._mask
         return StepResult(
             step_id=step.id,
@@ -218,6 +225,7 @@ class _GuideRun:
             line=step.step.line,
             attempts=attempts,
             hidden=step.step.hidden,
+            coverage="skipped" if attempt.outcome == "skipped" else coverage,
         )
 
     def _mask(self, text: str) -> str:
@@ -274,10 +282,10 @@ class _GuideRun:
     def _step(self, step: RenderedStep) -> StepResult:
         self.emit(Event("step-started", self.guide.id, step.id, step.title, step.number, step.section))
         start = time.monotonic()
-        missing = [r for r in step.step.requires if not self.session.supports(r)]
+        coverage, skip_reason = self.session.sandbox.coverage(step.step.requires)
         attempts = 1
-        if missing:
-            attempt = Attempt("skipped", self.session.sandbox.skip_reason(missing[0]))
+        if coverage == "skipped":
+            attempt = Attempt("skipped", skip_reason)
         elif (not_ready := self._prepare(step)) is not None:
             attempt = not_ready
         elif step.file is not None:
@@ -288,7 +296,7 @@ class _GuideRun:
             attempt, attempts = self._with_retry(step)
         if attempt.outcome in ("failed", "timeout") and step.step.requires:
             attempt = self._diagnose(step, attempt)
-        result = self._result(step, attempt, time.monotonic() - start, attempts)
+        result = self._result(step, attempt, time.monotonic() - start, attempts, coverage)
         self.results.append(result)
         self.emit(
             Event(

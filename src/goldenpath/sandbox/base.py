@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from goldenpath.errors import SandboxError
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
@@ -41,7 +41,14 @@ ENV_ALLOW: tuple[str, ...] = (
 )
 """Variables passed from the caller's environment into a sandbox; ``LC_*`` pass too."""
 
-CLUSTER_HINT = "needs a cluster; run with --sandbox kwok or --sandbox kubernetes"
+StepCoverage = Literal["real", "simulated", "skipped"]
+"""How a step ran: for real; against something simulated (a fake node, a stand-in); or not at all."""
+
+SKIP_HINTS: Mapping[str, tuple[str, str]] = {
+    "cluster": ("needs a cluster", "real-node, kwok or kubernetes"),
+    "images": ("builds or pushes a container image", "real-node or kubernetes"),
+}
+"""Per requirement: what a step that has it does, and the sandboxes that provide it."""
 
 
 @dataclass(frozen=True)
@@ -75,32 +82,34 @@ class Session:
         """The same session with another environment (leaks and resources stay shared)."""
         return dataclasses.replace(self, env=dict(env))
 
-    def supports(self, requirement: str) -> bool:
-        return self.sandbox.supports(requirement)
-
 
 class Sandbox:
     """Where guides run: a base class with the local behaviour.
 
-    Subclasses set :attr:`name` and :attr:`requirements` and override :meth:`setup` /
+    Subclasses set :attr:`name` and :attr:`provides` and override :meth:`setup` /
     :meth:`teardown` (and :meth:`versions`, :meth:`check`) to add resources to each session.
     """
 
     name: str = ""
-    requirements: frozenset[str] = frozenset()
-    """Step requirements (``cluster``) this sandbox meets."""
+    provides: Mapping[str, StepCoverage] = {}
+    """The step requirements (``cluster``, ``images``) this sandbox meets, and how: for ``real``,
+    or ``simulated`` (a fake node answers for the cluster). Steps needing anything else are
+    skipped."""
 
     def __init__(self, allow_env: Iterable[str] = ()) -> None:
         self.allow_env = (*ENV_ALLOW, *allow_env)
 
-    def supports(self, requirement: str) -> bool:
-        return requirement in self.requirements
-
-    def skip_reason(self, requirement: str) -> str:
-        """Why a step with an unmet requirement is skipped here."""
-        if requirement == "cluster":
-            return CLUSTER_HINT
-        return f"needs {requirement}, which the {self.name} sandbox does not provide"
+    def coverage(self, requires: Iterable[str]) -> tuple[StepCoverage, str]:
+        """How a step with these requirements runs here, and why it is skipped if it is."""
+        how = {requirement: self.provides.get(requirement, "skipped") for requirement in requires}
+        for requirement, coverage in how.items():
+            if coverage == "skipped":
+                what, where = SKIP_HINTS.get(requirement, (f"needs {requirement}", "another sandbox"))
+                return (
+                    "skipped",
+                    f"{what}, which the {self.name} sandbox cannot do; run with --sandbox {where}",
+                )
+        return ("simulated" if "simulated" in how.values() else "real"), ""
 
     def versions(self) -> dict[str, str]:
         """Versions of what the guides run on, recorded with every result."""

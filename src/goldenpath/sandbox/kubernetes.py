@@ -20,7 +20,7 @@ import shutil
 import socket
 import subprocess
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -28,7 +28,7 @@ import yaml
 from goldenpath.errors import SandboxError
 from goldenpath.host import pid_alive
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
-from goldenpath.sandbox.base import Sandbox, Session
+from goldenpath.sandbox.base import Sandbox, Session, StepCoverage
 
 LABEL_GUIDE = "goldenpath.dev/guide"
 LABEL_RUN = "goldenpath.dev/run"
@@ -123,7 +123,7 @@ class KubernetesSandbox(Sandbox):
     """A namespace per guide run on an existing cluster."""
 
     name = "kubernetes"
-    requirements = frozenset({"cluster"})
+    provides: Mapping[str, StepCoverage] = {"cluster": "real", "images": "real"}
 
     def __init__(self, kubeconfig: str = "", context: str = "") -> None:
         super().__init__()

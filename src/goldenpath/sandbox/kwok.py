@@ -18,7 +18,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.host import free_port, stop_group, stop_pid_files
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
-from goldenpath.sandbox.base import Session
+from goldenpath.sandbox.base import Session, StepCoverage
 from goldenpath.sandbox.kubernetes import Kubectl, KubernetesSandbox
 
 BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl", "etcd")
@@ -235,6 +235,7 @@ class KwokSandbox(KubernetesSandbox):
     """The kubernetes sandbox on a local kwok cluster, plus stand-ins for containers."""
 
     name = "kwok"
+    provides: Mapping[str, StepCoverage] = {"cluster": "simulated"}
 
     def __init__(self, cluster_kubeconfig: str, settings: Settings) -> None:
         super().__init__(kubeconfig=cluster_kubeconfig, context="")

@@ -25,7 +25,8 @@ STATUS_JSON = "status.json"
 STATUS_CSS = "assets/goldenpath/status.css"
 
 DESCRIPTIONS: Mapping[str, str] = {
-    "verified": "Verified: the last check passed on the current content",
+    "verified": "Verified: every step ran for real and passed on the current content",
+    "partial": "Partly verified: the last check passed, but not every step ran for real",
     "stale": "Stale: not verified recently, or changed since it last passed",
     "broken": "Broken: the last check failed at a step",
     "unverified": "Not verified yet",

@@ -19,7 +19,7 @@ TEMPLATES_DIR = "templates"
 Stage = Literal["discover", "build", "test", "integrate", "verify"]
 GuideType = Literal["getting-started", "how-to"]
 ParamType = Literal["string", "integer", "number", "boolean", "port"]
-Requirement = Literal["cluster"]
+Requirement = Literal["cluster", "images"]
 Scalar = str | int | float | bool
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -231,7 +231,9 @@ class Step:
         "A verification-only step: run by checks, not shown as a step on the page.", False
     )
     requires: tuple[Requirement, ...] = spec_field(
-        "What the step needs from the sandbox; `cluster` steps are skipped on the local sandbox.",
+        "What the step needs from the sandbox: `cluster` (a Kubernetes cluster) or `images` (a "
+        "container image builder and the platform's registry). A sandbox without it skips the step "
+        "and says so; a guide is verified only when every step ran for real.",
         (),
     )
     line: int = internal_field(0)

@@ -1,7 +1,9 @@
-"""Freshness policy: is a guide verified, stale, broken or unverified right now?
+"""Freshness policy: is a guide verified, partly verified, stale, broken or unverified right now?
 
-- ``verified``: the last conclusive run passed, on the current content, within the max age, and
-  the review record is younger than the review age.
+- ``verified``: a pass in which every step ran for real, on the current content, within the max
+  age, and the review record is younger than the review age.
+- ``partial``: the last pass is current, but some steps were skipped (the local sandbox has no
+  cluster) or ran against simulated parts (kwok's fake nodes): never shown as verified.
 - ``stale``: the last pass is older than the max age, or the content changed since it, or the
   review is too old.
 - ``broken``: the last conclusive run failed or timed out at a step.
@@ -13,6 +15,7 @@ beside it, so an infrastructure failure never turns a page red and never counts 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +26,8 @@ from goldenpath.errors import UserError
 from goldenpath.spec.model import Guide
 from goldenpath.status.history import RunRecord
 
-State = Literal["verified", "stale", "broken", "unverified"]
-STATES: tuple[State, ...] = ("verified", "stale", "broken", "unverified")
+State = Literal["verified", "partial", "stale", "broken", "unverified"]
+STATES: tuple[State, ...] = ("verified", "partial", "stale", "broken", "unverified")
 _CONCLUSIVE = ("passed", "failed", "timeout")
 
 
@@ -56,6 +59,8 @@ class Status:
     """A newer run that hit a sandbox error, if any: shown, but it changes nothing."""
     age_days: int | None = None
     """Days since the last pass."""
+    last_full_pass: RunRecord | None = None
+    """The last pass in which every step ran for real (the last time the guide was verified)."""
 
     def to_json(self) -> dict[str, object]:
         def when(run: RunRecord | None) -> str | None:
@@ -67,7 +72,9 @@ class Status:
             "reason": self.reason,
             "last_run": self.last_run.run_id if self.last_run else None,
             "last_run_at": when(self.last_run),
-            "last_verified_at": when(self.last_pass),
+            "last_verified_at": when(self.last_full_pass),
+            "last_passed_at": when(self.last_pass),
+            "coverage": _coverage_json(self.last_pass),
             "sandbox": self.last_run.sandbox if self.last_run else None,
             "sandbox_versions": self.last_run.sandbox_versions if self.last_run else {},
             "broken_since": self.broken_since.isoformat() if self.broken_since else None,
@@ -75,6 +82,20 @@ class Status:
             "last_error_at": when(self.last_error),
             "age_days": self.age_days,
         }
+
+
+def _coverage_json(run: RunRecord | None) -> dict[str, object] | None:
+    """How the steps of a pass ran: counts, and ``full``, ``partial`` or ``simulated``."""
+    if run is None or run.coverage is None:
+        return None
+    coverage = run.coverage
+    return {
+        "kind": coverage.kind,
+        "real": coverage.real,
+        "simulated": coverage.simulated,
+        "skipped": coverage.skipped,
+        "summary": coverage.describe(),
+    }
 
 
 def max_age_days(guide: Guide, settings: Settings) -> int:
@@ -106,6 +127,22 @@ def evaluate(
 
     last = conclusive[0]
     last_pass = next((r for r in conclusive if r.outcome == "passed"), None)
+    full = next((r for r in conclusive if r.outcome == "passed" and _ran_for_real(r)), None)
+    status = _decide(guide, conclusive, last, last_pass, full, last_error, content_hash, settings, now)
+    return dataclasses.replace(status, last_full_pass=full)
+
+
+def _decide(
+    guide: Guide,
+    conclusive: Sequence[RunRecord],
+    last: RunRecord,
+    last_pass: RunRecord | None,
+    full: RunRecord | None,
+    last_error: RunRecord | None,
+    content_hash: str,
+    settings: Settings,
+    now: datetime.datetime,
+) -> Status:
     age = _days_between(last_pass.finished, now) if last_pass else None
     if last.outcome != "passed":
         since = last.finished
@@ -118,22 +155,39 @@ def evaluate(
         return Status(guide.id, "broken", reason, last, last_pass, since, last_error, age)
 
     max_age = max_age_days(guide, settings)
-    review_age = guide.metadata.freshness.review_age_days or settings.review_age_days
-    assert age is not None
-    if last.content_hash and content_hash and last.content_hash != content_hash:
-        reason = "changed since it last passed"
-        return Status(guide.id, "stale", reason, last, last_pass, None, last_error, age)
-    if age > max_age:
-        reason = f"not verified for {age} days (limit {max_age})"
-        return Status(guide.id, "stale", reason, last, last_pass, None, last_error, age)
+
+    def stale_reason(run: RunRecord) -> str:
+        if run.content_hash and content_hash and run.content_hash != content_hash:
+            return "changed since it last passed"
+        days = _days_between(run.finished, now)
+        return f"not verified for {days} days (limit {max_age})" if days > max_age else ""
+
+    if full is not None and not stale_reason(full):
+        last_pass, age = full, _days_between(full.finished, now)
+    assert last_pass is not None and age is not None  # the last conclusive run passed
+    why_stale = stale_reason(last_pass) or _review_reason(guide, settings, now)
+    if why_stale:
+        return Status(guide.id, "stale", why_stale, last, last_pass, None, last_error, age)
+    if last_pass is full:
+        reason = f"verified {_ago(age)} on {sandbox_label(last_pass)}"
+        return Status(guide.id, "verified", reason, last, last_pass, None, last_error, age)
+    coverage = last_pass.coverage
+    ran = coverage.describe() if coverage is not None else "which steps ran for real was not recorded"
+    reason = f"partly verified {_ago(age)} on {sandbox_label(last_pass)}: {ran}"
+    return Status(guide.id, "partial", reason, last, last_pass, None, last_error, age)
+
+
+def _ran_for_real(run: RunRecord) -> bool:
+    return run.coverage is not None and run.coverage.kind == "full"
+
+
+def _review_reason(guide: Guide, settings: Settings, now: datetime.datetime) -> str:
     review = guide.metadata.review
-    if review is not None:
-        review_days = max(0, (now.date() - review.date).days)
-        if review_days > review_age:
-            reason = f"last reviewed {review_days} days ago (limit {review_age})"
-            return Status(guide.id, "stale", reason, last, last_pass, None, last_error, age)
-    reason = f"verified {_ago(age)} on {sandbox_label(last)}"
-    return Status(guide.id, "verified", reason, last, last_pass, None, last_error, age)
+    if review is None:
+        return ""
+    review_age = guide.metadata.freshness.review_age_days or settings.review_age_days
+    review_days = max(0, (now.date() - review.date).days)
+    return f"last reviewed {review_days} days ago (limit {review_age})" if review_days > review_age else ""
 
 
 def _ago(days: int) -> str:

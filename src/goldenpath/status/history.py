@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath.errors import SandboxError
-from goldenpath.run.results import GuideResult
+from goldenpath.run.results import Coverage, GuideResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS runs (
     failed_number INTEGER,
     message TEXT NOT NULL,
     leaks TEXT NOT NULL,
+    steps_real INTEGER,
+    steps_simulated INTEGER,
+    steps_skipped INTEGER,
     PRIMARY KEY (run_id, guide_id)
 );
 CREATE INDEX IF NOT EXISTS runs_by_guide ON runs (guide_id, finished);
@@ -46,9 +49,20 @@ CREATE TABLE IF NOT EXISTS steps (
     outcome TEXT NOT NULL,
     duration REAL NOT NULL,
     message TEXT NOT NULL,
+    coverage TEXT,
     PRIMARY KEY (run_id, guide_id, position)
 );
 """
+_ADDED_COLUMNS = {
+    "runs": ("steps_real INTEGER", "steps_simulated INTEGER", "steps_skipped INTEGER"),
+    "steps": ("coverage TEXT",),
+}
+"""Columns added since the first history format; older files gain them (NULL: not recorded)."""
+_RUN_COLUMNS = (
+    "run_id, guide_id, outcome, started, finished, sandbox, sandbox_versions, content_hash, "
+    "failed_step, failed_title, failed_number, message, leaks, steps_real, steps_simulated, steps_skipped"
+)
+_STEP_COLUMNS = "run_id, guide_id, position, step_id, title, section, outcome, duration, message, coverage"
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,8 @@ class RunRecord:
     failed_number: int | None
     message: str
     leaks: list[str]
+    coverage: Coverage | None = None
+    """How many steps ran for real, simulated or skipped; None for runs recorded before it was."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,8 @@ class StepRecord:
     outcome: str
     duration: float
     message: str
+    coverage: str | None = None
+    """real, simulated or skipped; None for runs recorded before it was."""
 
 
 class History:
@@ -100,6 +118,7 @@ class History:
             _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
             _retry_locked(lambda: conn.executescript(_SCHEMA))
+            _retry_locked(lambda: _add_columns(conn))
             yield conn
         except sqlite3.DatabaseError as exc:
             raise SandboxError(f"run history {self.path} is unusable: {exc}") from exc
@@ -109,6 +128,7 @@ class History:
     def record(self, result: GuideResult) -> None:
         """Store one guide run atomically: either all of it is recorded or none."""
         problem = result.problem
+        coverage = result.coverage
         row = (
             result.run_id,
             result.guide_id,
@@ -123,6 +143,9 @@ class History:
             problem.number if problem else None,
             problem.message if problem else "",
             json.dumps(list(result.leaks)),
+            coverage.real,
+            coverage.simulated,
+            coverage.skipped,
         )
         steps = [
             (
@@ -135,6 +158,7 @@ class History:
                 s.outcome,
                 s.duration,
                 s.message,
+                s.coverage,
             )
             for i, s in enumerate(result.steps)
         ]
@@ -142,11 +166,15 @@ class History:
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                conn.execute(
+                    f"INSERT OR REPLACE INTO runs ({_RUN_COLUMNS}) VALUES ({_marks(_RUN_COLUMNS)})", row
+                )
                 conn.execute(
                     "DELETE FROM steps WHERE run_id = ? AND guide_id = ?", (result.run_id, result.guide_id)
                 )
-                conn.executemany("INSERT INTO steps VALUES (?,?,?,?,?,?,?,?,?)", steps)
+                conn.executemany(
+                    f"INSERT INTO steps ({_STEP_COLUMNS}) VALUES ({_marks(_STEP_COLUMNS)})", steps
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -159,7 +187,7 @@ class History:
         """Runs, newest first; of one guide when ``guide_id`` is given."""
         if not self.path.exists():
             return []
-        query = "SELECT * FROM runs"
+        query = f"SELECT {_RUN_COLUMNS} FROM runs"
         args: list[object] = []
         if guide_id is not None:
             query += " WHERE guide_id = ?"
@@ -185,14 +213,16 @@ class History:
             return {}
         found: dict[tuple[str, str], list[StepRecord]] = {key: [] for key in keys}
         query = (
-            "SELECT step_id, title, section, outcome, duration, message FROM steps "
+            "SELECT step_id, title, section, outcome, duration, message, coverage FROM steps "
             "WHERE run_id = ? AND guide_id = ? ORDER BY position"
         )
         with self._connect() as conn:
             for key in keys:
                 found[key] = [
-                    StepRecord(str(a), str(b), str(c), str(d), float(e), str(f))
-                    for a, b, c, d, e, f in conn.execute(query, key)
+                    StepRecord(
+                        str(a), str(b), str(c), str(d), float(e), str(f), None if g is None else str(g)
+                    )
+                    for a, b, c, d, e, f, g in conn.execute(query, key)
                 ]
         return found
 
@@ -228,7 +258,12 @@ def _record(row: tuple[object, ...]) -> RunRecord:
         failed_number,
         message,
         leaks,
+        real,
+        simulated,
+        skipped,
     ) = row
+    counts = (real, simulated, skipped)
+    coverage = None if None in counts else Coverage(*(int(str(n)) for n in counts))
     return RunRecord(
         run_id=str(run_id),
         guide_id=str(guide_id),
@@ -243,7 +278,22 @@ def _record(row: tuple[object, ...]) -> RunRecord:
         failed_number=None if failed_number is None else int(str(failed_number)),
         message=str(message),
         leaks=json.loads(str(leaks)),
+        coverage=coverage,
     )
+
+
+def _marks(columns: str) -> str:
+    """One ``?`` placeholder per column of a comma-separated column list."""
+    return ",".join("?" * len(columns.split(",")))
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Give a history written by an older goldenpath the columns added since."""
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column.split()[0] not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def _retry_locked(action: object) -> object:

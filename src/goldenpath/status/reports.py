@@ -27,7 +27,7 @@ from goldenpath.status.history import History, RunRecord, StepRecord
 
 FORMATS = ("table", "json", "markdown")
 """What ``goldenpath status --format`` prints."""
-SEVERITY: Mapping[str, int] = {"broken": 0, "stale": 1, "unverified": 2, "verified": 3}
+SEVERITY: Mapping[str, int] = {"broken": 0, "stale": 1, "partial": 2, "unverified": 3, "verified": 4}
 """Order of reports: what needs attention first."""
 
 
@@ -57,6 +57,11 @@ class GuideReport:
         return tuple(
             s for s in self.pass_steps if s.outcome == "skipped" and not s.message.startswith("not run")
         )
+
+    @property
+    def simulated(self) -> tuple[StepRecord, ...]:
+        """Steps of the last pass that ran against simulated parts (kwok's fake nodes): not verified."""
+        return tuple(s for s in self.pass_steps if s.coverage == "simulated")
 
     @property
     def failed(self) -> RunRecord | None:
@@ -97,8 +102,9 @@ class GuideReport:
 
     @property
     def last_verified(self) -> str:
-        last_pass = self.status.last_pass
-        return _date(last_pass.finished) if last_pass else "never"
+        """When every step last ran for real and passed."""
+        full = self.status.last_full_pass
+        return _date(full.finished) if full else "never"
 
     @property
     def last_reviewed(self) -> str:
@@ -107,13 +113,8 @@ class GuideReport:
 
     @property
     def reason(self) -> str:
-        """Why the guide has its state, saying which steps its sandbox did not verify."""
-        reason = self.status.reason
-        not_run = self.not_run
-        if self.state == "verified" and not_run and self.status.last_pass is not None:
-            count = len(not_run)
-            reason += f"; {count} step{'s' if count != 1 else ''} not run on {self.status.last_pass.sandbox}"
-        return reason
+        """Why the guide has its state, in one sentence."""
+        return self.status.reason
 
     @property
     def short_reason(self) -> str:
@@ -142,6 +143,7 @@ class GuideReport:
                 "failure_message": failed.message if failed else None,
                 "last_error_message": self.status.last_error.message if self.status.last_error else None,
                 "not_verified_steps": [s.step_id for s in self.not_run],
+                "simulated_steps": [s.step_id for s in self.simulated],
                 "last_reviewed": meta.review.date.isoformat() if meta.review else None,
                 "reviewed_by": meta.review.by if meta.review else None,
                 "typical_duration_seconds": None
@@ -243,7 +245,13 @@ def markdown(reports: Sequence[GuideReport], site_url: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-_STYLES = {"verified": "green", "stale": "yellow", "broken": "bold red", "unverified": "dim"}
+_STYLES = {
+    "verified": "green",
+    "partial": "yellow",
+    "stale": "yellow",
+    "broken": "bold red",
+    "unverified": "dim",
+}
 
 
 def table(reports: Sequence[GuideReport], console: Any) -> None:
