@@ -68,6 +68,12 @@ def test_passing_and_failing_guides_exit_codes_and_junit(tmp_path: Path) -> None
     props = {p.get("name"): p.get("value") for p in cases["good"].iter("property")}
     assert props["step.hi"].startswith("passed")
     assert props["step.deploy"].startswith("skipped in 0.00s: needs a cluster")
+    # A pass with a skipped cluster step says so: partial, never a plain verification.
+    assert (props["coverage"], props["steps.real"], props["steps.skipped"]) == ("partial", "1", "1")
+    assert "good: passed, partial: 1 of 2 steps ran for real; 1 was skipped" in (
+        cases["good"].findtext("system-out") or ""
+    )
+    assert "passed, partial" in good.stdout and "1 partly" in good.stdout
     assert [p.name for p in junit.parent.iterdir()] == ["junit.xml"]  # no temp file left
 
 
