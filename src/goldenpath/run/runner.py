@@ -314,10 +314,12 @@ class _GuideRun:
         return None
 
     def _diagnose(self, step: RenderedStep, attempt: Attempt) -> Attempt:
-        """A step that needs the sandbox failed: blame the sandbox if it broke meanwhile."""
+        """A step that needs the sandbox failed: blame the sandbox if it broke meanwhile, else
+        add what the sandbox saw (a pod's pull error, a failing probe) to the message."""
         problem = self.session.sandbox.diagnose(self.session)
         if problem is None:
-            return attempt
+            seen = self.session.sandbox.failure_context(self.session)
+            return dataclasses.replace(attempt, message=f"{attempt.message}; {seen}") if seen else attempt
         return dataclasses.replace(
             attempt, outcome="error", message=f"{problem} (the step said: {attempt.message})"
         )

@@ -141,6 +141,11 @@ class Sandbox:
         """After a step that needs the sandbox failed: why the sandbox is broken, or None."""
         return None
 
+    def failure_context(self, session: Session) -> str:
+        """After a step that needs the sandbox failed: what the sandbox saw that explains it
+        (a pod that cannot pull its image, a failing readiness probe), in one line, or ""."""
+        return ""
+
     def teardown(self, session: Session) -> list[str]:
         """Remove what :meth:`setup` added; return descriptions of anything left behind."""
         return []
