@@ -88,3 +88,13 @@ def test_mismatch_gives_a_readable_unified_diff() -> None:
 def test_missing_and_extra_lines() -> None:
     result = match_output("one\ntwo\nthree\n", "one\nthree\nfour\n")
     assert result.diff.splitlines()[2:] == ["@@ output line 1 @@", " one", "-two", " three", "+four"]
+
+
+def test_a_wrong_line_after_a_skip_shows_both_sides() -> None:
+    expected = "...\nRan 3 tests in <duration>\n...\nOK\n"
+    actual = "test_a (test_app.T) ... ok\n\n------\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n"
+    lines = match_output(expected, actual).diff.splitlines()
+    assert lines.index("-Ran 3 tests in <duration>") + 1 == lines.index("+Ran 0 tests in 0.000s")
+    assert lines.index("-OK") + 1 == lines.index("+NO TESTS RAN")
+    # what the skips absorbed stays out of the diff
+    assert not any(line.startswith("+test_a") or line == "+------" for line in lines)

@@ -59,6 +59,8 @@ PLACEHOLDERS: dict[str, str] = {
 """Placeholder name -> the regular expression it stands for."""
 
 _UNMATCHED = 1 << 20
+_CHANGE_WEIGHT = 64
+"""How much cheaper pairing two lines is when they share every word (a skip costs 1 a line)."""
 _TOKEN = re.compile(r"\.\.\.|<(" + "|".join(PLACEHOLDERS) + r")>")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -151,7 +153,19 @@ def _align(
 
     # cost[i][j]: the cheapest alignment of want[i:] with got[j:]. An unmatched line costs
     # UNMATCHED, a line absorbed by a skip costs 1: fewest unmatched lines first, then as many
-    # lines as possible paired with expected lines, which keeps the diff readable.
+    # lines as possible paired with expected lines, which keeps the diff readable. An expected
+    # line may also be paired with an actual line it does not match (a change, one UNMATCHED),
+    # so a wrong line after a skip shows both sides instead of vanishing into the skip; the more
+    # words the two share, the cheaper the change, so a changed line pairs with its likeness
+    # (still far dearer than the 1 a line a skip costs, so skips keep absorbing noise).
+    want_words = [set(line.split()) for line in want]
+    got_words = [set(line.split()) for line in got]
+
+    def change(i: int, j: int) -> int:
+        shared = len(want_words[i] & got_words[j])
+        most = max(len(want_words[i]), len(got_words[j]), 1)
+        return _UNMATCHED - _CHANGE_WEIGHT * shared // most
+
     cost = [[0] * (m + 1) for _ in range(n + 1)]
     for j in range(m - 1, -1, -1):
         cost[n][j] = cost[n][j + 1] + _UNMATCHED
@@ -162,11 +176,10 @@ def _align(
         for j in range(m - 1, -1, -1):
             if skip:
                 row[j] = min(below[j], row[j + 1] + 1)
+            elif matched(i, j):
+                row[j] = min(below[j + 1], min(below[j], row[j + 1]) + _UNMATCHED)
             else:
-                best = min(below[j], row[j + 1]) + _UNMATCHED
-                if below[j + 1] < best and matched(i, j):
-                    best = below[j + 1]
-                row[j] = best
+                row[j] = min(min(below[j], row[j + 1]) + _UNMATCHED, below[j + 1] + change(i, j))
 
     ops: list[tuple[str, str, int]] = []
     i = j = 0
@@ -184,8 +197,13 @@ def _align(
         elif i < n and (j == m or cost[i][j] == cost[i + 1][j] + _UNMATCHED):
             ops.append(("-", want[i], j))
             i += 1
-        else:
+        elif i == n or cost[i][j] == cost[i][j + 1] + _UNMATCHED:
             ops.append(("+", got[j], j))
+            j += 1
+        else:  # a changed line: what was expected, then what came instead
+            ops.append(("-", want[i], j))
+            ops.append(("+", got[j], j))
+            i += 1
             j += 1
     return ops
 
