@@ -193,6 +193,64 @@ def test_retry_that_never_passes_times_out(tmp_path: Path) -> None:
     assert time.monotonic() - start < 5
 
 
+def test_a_settled_mismatch_ends_the_retry_early_as_failed(tmp_path: Path) -> None:
+    start = time.monotonic()
+    result = run(
+        tmp_path,
+        [
+            {
+                "id": "ask",
+                "title": "Ask for the image",
+                # A typo that no amount of waiting fixes; the age keeps changing, which is not news.
+                "run": "echo \"Image: registry.example.com/acme/helo:1.0.0 (age $(( $(date +%s%N) % 97 ))s)\"",
+                "expect": {"contains": ["registry.example.com/acme/hello:1.0.0"]},
+                "retry": {"within": 60},
+            }
+        ],
+    )
+    step = result.steps[0]
+    assert time.monotonic() - start < 5
+    assert step.outcome == "failed" and result.broken and step.attempts == 3
+    assert "the same output 3 times in a row; 3 attempts in" in step.message
+    assert "retry.settle" in step.message and "of the 60s retry budget" in step.message
+
+
+def test_output_that_keeps_changing_runs_to_the_whole_budget(tmp_path: Path) -> None:
+    start = time.monotonic()
+    result = run(
+        tmp_path,
+        [
+            {
+                "id": "count",
+                "title": "Count up",
+                "run": "date +%N",
+                "expect": {"output": "never this\n"},
+                "retry": {"within": 2.0, "interval": 0.3, "backoff": 1.0},
+            }
+        ],
+    )
+    step = result.steps[0]
+    elapsed = time.monotonic() - start
+    assert step.outcome == "timeout" and step.attempts >= 5
+    assert 2.0 <= elapsed < 4, elapsed  # the budget in full, not a round of backoff short of it
+    assert f"still not as expected after {step.attempts} attempts in 2." in step.message
+
+
+def test_a_condition_that_is_not_met_yet_runs_to_the_budget(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        [
+            {
+                "id": "wait",
+                "title": "Wait for the file",
+                "run": "test -f ready",
+                "retry": {"within": 1.5, "interval": 0.2, "backoff": 1.0},
+            }
+        ],
+    )
+    assert result.steps[0].outcome == "timeout" and result.steps[0].attempts > 3
+
+
 def test_background_server_with_readiness_and_http_checks(tmp_path: Path) -> None:
     server = (
         "import http.server, json, sys\n"

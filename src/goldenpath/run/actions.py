@@ -15,7 +15,6 @@ from goldenpath.run.expectations import (
     Attempt,
     check_files,
     check_json,
-    check_output,
     check_text,
     not_installed,
 )
@@ -46,7 +45,7 @@ def command(shell: Shell, text: str, expect: Expect, timeout: float) -> Attempt:
             attempt.message += " (the command ended the shell)"
         attempt.expected = f"exit code {wanted}"
         return attempt
-    return attempt.fail(check_output(expect, out.stdout, out.stderr, shell.cwd))
+    return attempt.check_output(expect, out.stdout, out.stderr, shell.cwd)
 
 
 def write_file(step: RenderedStep, cwd: Path) -> Attempt:
@@ -79,7 +78,9 @@ def call_http(step: RenderedStep, timeout: float) -> Attempt:
         attempt.message = f"HTTP status {status}, expected {wanted or '2xx'}"
         attempt.expected = f"HTTP {wanted or '2xx'}"
         return attempt
-    return attempt.fail(check_text(step.expect, body, "", body) or check_json(step.expect, body))
+    return attempt.fail(
+        check_text(step.expect, body, "", body) or check_json(step.expect, body), wrong_output=True
+    )
 
 
 def start_background(
@@ -93,7 +94,7 @@ def start_background(
     outcome, message = process.wait_ready(ready)
     attempt.stdout = process.log_text()
     if outcome == "passed":
-        return process, attempt.fail(check_output(step.expect, attempt.stdout, "", shell.cwd))
+        return process, attempt.check_output(step.expect, attempt.stdout, "", shell.cwd)
     attempt.outcome = outcome
     attempt.message = message
     attempt.exit_code = process.exit_code()

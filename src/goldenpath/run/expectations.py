@@ -24,13 +24,25 @@ class Attempt:
     stdout: str = ""
     stderr: str = ""
     expected: str = ""
+    wrong_output: bool = False
+    """It failed on what the output says, not on a condition (an exit code, a missing file):
+    retried output that stays the same will not change, so a retry may stop early."""
 
-    def fail(self, problem: tuple[str, str] | None) -> Attempt:
+    def fail(self, problem: tuple[str, str] | None, wrong_output: bool = False) -> Attempt:
         """Mark the attempt failed with (message, expected) when there is a problem."""
         if problem is not None:
             self.outcome = "failed"
             self.message, self.expected = problem
+            self.wrong_output = wrong_output
         return self
+
+    def check_output(self, expect: Expect, stdout: str, stderr: str, cwd: Path) -> Attempt:
+        """Every output and file expectation; ``stdout`` and ``stderr`` together are "the output"."""
+        both = stdout + ("\n" if stdout and not stdout.endswith("\n") else "") + stderr
+        text = check_text(expect, stdout, stderr, both)
+        if text is not None:
+            return self.fail(text, wrong_output=True)
+        return self.fail(check_files(expect, cwd))
 
 
 def check_text(expect: Expect, stdout: str, stderr: str, both: str) -> tuple[str, str] | None:
@@ -95,6 +107,15 @@ def json_path(data: Any, path: str) -> tuple[bool, Any]:
     return True, data
 
 
+_VOLATILE = re.compile(f"{matching.PLACEHOLDERS['timestamp']}|{matching.PLACEHOLDERS['duration']}")
+
+
+def settled_text(output: str) -> str:
+    """Output with what changes by itself (ages, durations, timestamps) blanked, to tell whether
+    a retried step's answer is still moving or has settled."""
+    return _VOLATILE.sub("", output)
+
+
 def check_files(expect: Expect, cwd: Path) -> tuple[str, str] | None:
     """Files the step must have created, relative to the shell's working directory."""
     missing = [f for f in expect.files if not (cwd / f).exists()]
@@ -104,12 +125,6 @@ def check_files(expect: Expect, cwd: Path) -> tuple[str, str] | None:
             "files: " + ", ".join(expect.files) + f" (relative to {cwd})",
         )
     return None
-
-
-def check_output(expect: Expect, stdout: str, stderr: str, cwd: Path) -> tuple[str, str] | None:
-    """Every output and file expectation; ``stdout`` and ``stderr`` together are "the output"."""
-    both = stdout + ("\n" if stdout and not stdout.endswith("\n") else "") + stderr
-    return check_text(expect, stdout, stderr, both) or check_files(expect, cwd)
 
 
 def missing_tool(stderr: str) -> str | None:

@@ -23,7 +23,7 @@ from goldenpath.run import actions
 from goldenpath.run.background import Background
 from goldenpath.run.cancel import Watch
 from goldenpath.run.events import Event, EventHook
-from goldenpath.run.expectations import Attempt
+from goldenpath.run.expectations import Attempt, settled_text
 from goldenpath.run.results import GuideResult, StepResult, guide_outcome, mask, tail
 from goldenpath.run.shell import Shell
 from goldenpath.sandbox.base import GuideRun, Sandbox, Session, StepCoverage
@@ -325,26 +325,48 @@ class _GuideRun:
         )
 
     def _with_retry(self, step: RenderedStep) -> tuple[Attempt, int]:
+        """Run a step until it passes, its output settles on a wrong answer, or the budget ends.
+
+        The budget is honoured in full: the last attempt starts at the deadline at the latest.
+        """
         retry = step.step.retry
         if retry is None:
             return self._once(step, step.step.timeout), 1
-        deadline = time.monotonic() + retry.within
+        start = time.monotonic()
+        deadline = start + retry.within
         interval = retry.interval
-        attempts = 0
+        attempts = same = 0
+        previous: tuple[object, ...] | None = None
         while True:
             attempts += 1
             budget = max(deadline - time.monotonic(), 0.5)
             attempt = self._once(step, min(step.step.timeout, budget))
             if attempt.outcome in ("passed", "error"):
                 return attempt, attempts
-            if time.monotonic() + interval > deadline:
+            seen = (
+                attempt.outcome,
+                attempt.exit_code,
+                settled_text(attempt.stdout),
+                settled_text(attempt.stderr),
+            )
+            same = same + 1 if seen == previous else 1
+            previous = seen
+            elapsed = time.monotonic() - start
+            if attempt.wrong_output and retry.settle and same >= retry.settle:
+                attempt.message += (
+                    f" (the same output {same} times in a row; {attempts} attempts in {elapsed:.1f}s "
+                    f"of the {retry.within:g}s retry budget, stopped early: retry.settle)"
+                )
+                return attempt, attempts
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 break
-            self.cancel.pause(interval)
+            self.cancel.pause(min(interval, remaining))
             interval *= retry.backoff
         attempt.outcome = "timeout"
         attempt.message = (
-            f"still not as expected after {attempts} attempts within "
-            f"{retry.within:g}s (retry.within); last attempt: {attempt.message}"
+            f"still not as expected after {attempts} attempts in {time.monotonic() - start:.1f}s "
+            f"(retry.within {retry.within:g}s); last attempt: {attempt.message}"
         )
         return attempt, attempts
 

@@ -196,6 +196,12 @@ class Retry:
     within: float = spec_field("Give up after this many seconds.")
     interval: float = spec_field("Seconds before the first retry.", 1.0)
     backoff: float = spec_field("Factor the interval grows by after each retry.", 1.5)
+    settle: int = spec_field(
+        "Stop early, as failed, after this many attempts in a row with the same wrong output and "
+        "exit code (durations and timestamps aside): that output will not change. 0 retries to "
+        "the end of `within`, for a step whose output stays the same while it converges.",
+        3,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
