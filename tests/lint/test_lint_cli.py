@@ -132,3 +132,41 @@ def test_usage_error_exits_2(args: tuple[str, ...]) -> None:
     assert result.returncode == 2
     assert "usage: goldenpath" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_three_independent_mistakes_are_three_lines_of_one_lint(tmp_path: Path) -> None:
+    spec = """\
+apiVersion: goldenpath.dev/v1
+kind: GoldenPath
+metadata:
+  id: three
+  title: Three mistakes
+  summary: One of each kind.
+  owner: "@acme/platform"
+  stage: build
+spec:
+  type: how-to
+  steps:
+    - id: make
+      title: Make the file
+      file: {path: app.txt, template: app.txt.j2}
+    - id: show
+      title: Show it
+      run: cat app.txt
+      timout: 10
+    - id: show
+      title: Show it again
+      run: cat app.txt
+"""
+    (tmp_path / "gp" / "three" / "templates").mkdir(parents=True)
+    (tmp_path / "gp" / "three" / "guide.yaml").write_text(spec)
+    (tmp_path / "gp" / "three" / "templates" / "app.txt.j2").write_text("hello {{ nmae }}\n")
+    out = goldenpath("lint", "--golden-paths", "gp", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3, out.stderr
+    # schema, rule and template problems together, sorted by file and line
+    assert "guide.yaml:18: spec.steps[1].timout: unknown key 'timout'" in errors[0]
+    assert "guide.yaml:19: spec.steps[2].id: duplicate step id 'show'" in errors[1]
+    assert "templates/app.txt.j2:1: undefined template variable: 'nmae' is undefined" in errors[2]
+    assert "3 problems found" in out.stderr

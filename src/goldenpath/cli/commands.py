@@ -30,7 +30,8 @@ def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
     ``strict``, a warning), else 0. See :mod:`goldenpath.lint`.
     """
     settings = config.load_settings(golden_paths=golden_paths)
-    guides, problems = loader.collect_guides(settings.golden_paths_dir)
+    # Guides with spec problems are rendered too: every mistake shows in one pass.
+    guides, problems = loader.collect_guides(settings.golden_paths_dir, partial=True)
     try:
         renderer.render_all(guides, settings.kubernetes_version)
     except UserError as exc:

@@ -66,10 +66,12 @@ def report(
     ]
     docs = settings.root / "docs"
     findings = run_rules(clean, settings_for(settings), docs if docs.is_dir() else None, guides)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    for finding in findings:
-        print(f"{finding.severity}: {finding}", file=sys.stderr)
+    # One problem per place: rendering a guide that has spec problems may find one again.
+    problems = list({(str(p.file), p.line, p.path): p for p in reversed(problems)}.values())[::-1]
+    lines = [(str(p.file), p.line or 0, f"error: {p}") for p in problems]
+    lines += [(str(f.file), f.line or 0, f"{f.severity}: {f}") for f in findings]
+    for _, _, line in sorted(lines, key=lambda item: (item[0], item[1])):
+        print(line, file=sys.stderr)
     errors = len(problems) + sum(f.severity == "error" for f in findings)
     warnings = sum(f.severity == "warning" for f in findings)
     if not findings:

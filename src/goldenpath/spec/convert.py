@@ -129,7 +129,10 @@ class _Converter:
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, path, f"expected a list, got {self._kind(node)}", "write it as a YAML list")
             return ()
-        return tuple(self.convert(child, item, f"{path}[{i}]") for i, child in enumerate(node.value))
+        # An item that does not convert is left out (its problems are recorded), so the rest of
+        # the document can still be checked.
+        items = (self.convert(child, item, f"{path}[{i}]") for i, child in enumerate(node.value))
+        return tuple(value for value in items if value is not None)
 
     def _mapping(self, node: yaml.Node, value_hint: Any, path: str) -> dict[str, Any]:
         if not isinstance(node, yaml.MappingNode):
@@ -165,21 +168,19 @@ class _Converter:
                 hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(fields)
                 self.problem(key_node, child, f"unknown key '{key}'", hint)
                 continue
+            known = len(self.problems)
             value = self.convert(value_node, hints[spec_field.name], child)
             self._check_constraints(value_node, spec_field, value, child)
-            values[spec_field.name] = value
+            if len(self.problems) == known or _is_required(spec_field):
+                values[spec_field.name] = value
+            # else: a bad optional value keeps its default, so the object is still checked as a whole
         for key, spec_field in fields.items():
-            required = (
-                spec_field.default is dataclasses.MISSING
-                and spec_field.default_factory is dataclasses.MISSING
-            )
-            if required and spec_field.name not in values:
+            if _is_required(spec_field) and spec_field.name not in values:
                 child = f"{path}.{key}" if path else key
                 self.problem(node, child, f"missing required key '{key}'", f"add '{key}:' to {where}")
-        try:
-            return cls(**values)
-        except TypeError:
-            return None  # required fields missing: already reported
+        if any(_is_required(f) and values.get(f.name) is None for f in fields.values()):
+            return None  # a required value is missing or bad: already reported
+        return cls(**values)
 
     def _check_constraints(
         self, node: yaml.Node, spec_field: dataclasses.Field[Any], value: Any, path: str
@@ -221,6 +222,10 @@ class _Converter:
         if isinstance(node, yaml.SequenceNode):
             return "a list"
         return f"'{node.value}'" if node.value else "nothing"
+
+
+def _is_required(spec_field: dataclasses.Field[Any]) -> bool:
+    return spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING
 
 
 def _key(node: yaml.Node) -> str:

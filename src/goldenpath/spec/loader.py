@@ -21,13 +21,35 @@ from goldenpath.spec.model import Guide
 
 
 def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list[Problem]]:
-    """Read one spec file into a :class:`Guide`, returning every problem found on the way."""
+    """Read one spec file into a :class:`Guide`, returning every problem found on the way.
+
+    The guide is None unless there are no problems. Rules that span fields run on a spec whose
+    fields are all well formed.
+    """
+    guide, problems = _build(file, text)
+    if guide is None or problems:
+        return None, problems
+    problems = _check_guide(guide)
+    return (None if problems else guide), problems
+
+
+def parse_partial(file: Path, text: str | None = None) -> tuple[Guide | None, list[Problem]]:
+    """For lint: the guide as far as it could be built (a bad optional value keeps its default),
+    with the problems of its fields and of the rules that span them, all in one pass. A guide
+    with problems is for checking the rest of it, never for running."""
+    guide, problems = _build(file, text)
+    if guide is not None:
+        problems += _check_guide(guide)
+    return guide, problems
+
+
+def _build(file: Path, text: str | None) -> tuple[Guide | None, list[Problem]]:
     try:
         text = file.read_text(encoding="utf-8") if text is None else text
     except OSError as exc:
         return None, [Problem(file, None, "", f"cannot read the spec: {exc.strerror}")]
     guide, lines, problems = convert_document(file, text, Guide)
-    if guide is None or problems:
+    if guide is None:
         return None, problems
     steps = tuple(
         dataclasses.replace(s, line=lines.get(f"spec.steps[{i}]", 0)) for i, s in enumerate(guide.spec.steps)
@@ -42,7 +64,7 @@ def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list
         source=file,
         lines=lines,
     )
-    return guide, _check_guide(guide)
+    return guide, problems
 
 
 def _check_guide(guide: Guide) -> list[Problem]:
@@ -170,14 +192,18 @@ def find_specs(root: Path) -> list[Path]:
     return sorted(root.glob(f"*/{model.SPEC_FILE}"))
 
 
-def collect_guides(root: Path) -> tuple[list[Guide], list[Problem]]:
-    """Every guide under ``root`` that loads, and the problems of those that do not."""
+def collect_guides(root: Path, *, partial: bool = False) -> tuple[list[Guide], list[Problem]]:
+    """Every guide under ``root`` that loads, and the problems of those that do not.
+
+    With ``partial``, guides with problems are returned too when they could be built, so lint
+    can render and check the rest of them in the same pass.
+    """
     guides: list[Guide] = []
     problems: list[Problem] = []
     for file in find_specs(root):
-        guide, found = parse_guide(file)
+        guide, found = parse_partial(file) if partial else parse_guide(file)
         problems.extend(found)
-        if guide is not None and not found:
+        if guide is not None:
             guides.append(guide)
     problems.extend(check_links(guides))
     return guides, problems
