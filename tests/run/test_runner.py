@@ -251,6 +251,41 @@ def test_a_condition_that_is_not_met_yet_runs_to_the_budget(tmp_path: Path) -> N
     assert result.steps[0].outcome == "timeout" and result.steps[0].attempts > 3
 
 
+def test_a_readiness_failure_names_what_it_saw_last(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        [
+            {
+                "id": "serve",
+                "title": "Serve",
+                "background": True,
+                "run": f"exec {PY} -m http.server {{{{ port }}}} --bind 127.0.0.1",
+                # The server answers, but not on this path: 404, never ready.
+                "ready": {"http": "http://127.0.0.1:{{ port }}/healthz", "timeout": 1.5},
+            },
+        ],
+        parameters=[{"name": "port", "type": "port", "description": "Port.", "default": 8080}],
+    )
+    step = result.steps[0]
+    assert step.outcome == "timeout"
+    assert "not ready within 1.5s: wanted http://127.0.0.1:" in step.message
+    assert step.message.endswith("the last answer was HTTP 404")
+    closed = run(
+        tmp_path / "closed",
+        [
+            {
+                "id": "closed",
+                "title": "Wait for a port nobody opens",
+                "background": True,
+                "run": "sleep 30",
+                "ready": {"port": "{{ port }}", "timeout": 0.5},
+            }
+        ],
+        parameters=[{"name": "port", "type": "port", "description": "Port.", "default": 8080}],
+    )
+    assert closed.steps[0].message.endswith("the last try to connect got: Connection refused")
+
+
 def test_background_server_with_readiness_and_http_checks(tmp_path: Path) -> None:
     server = (
         "import http.server, json, sys\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 import socket
@@ -79,7 +78,8 @@ class Background:
         deadline = time.monotonic() + ready.timeout
         pattern = re.compile(ready.log, re.MULTILINE) if ready.log is not None else None
         while True:
-            if self._is_ready(ready, pattern):
+            seen = self._probe(ready, pattern)
+            if seen is None:
                 return "passed", ""
             code = self.exit_code()
             if code is not None:
@@ -87,23 +87,29 @@ class Background:
             if time.monotonic() >= deadline:
                 return (
                     "timeout",
-                    f"not ready within {ready.timeout:g}s: {describe_ready(ready)} never happened",
+                    f"not ready within {ready.timeout:g}s: wanted {describe_ready(ready)}; {seen}",
                 )
             self.cancel.pause(POLL)
 
-    def _is_ready(self, ready: Ready, pattern: re.Pattern[str] | None) -> bool:
+    def _probe(self, ready: Ready, pattern: re.Pattern[str] | None) -> str | None:
+        """None when the condition holds, else what the probe saw (for the report)."""
         if ready.port is not None:
-            with (
-                contextlib.suppress(OSError, ValueError),
-                socket.create_connection(("127.0.0.1", int(ready.port)), timeout=0.5),
-            ):
-                return True
-            return False
+            try:
+                socket.create_connection(("127.0.0.1", int(ready.port)), timeout=0.5).close()
+            except (OSError, ValueError) as exc:
+                return f"the last try to connect got: {exc.strerror or exc}"
+            return None
         if ready.http is not None:
             status, _, error = request("GET", ready.http, {}, None, 1.0)
-            return error is None and 200 <= status < 300
+            if error is None and 200 <= status < 300:
+                return None
+            return f"the last answer was {f'HTTP {status}' if error is None else error}"
         assert pattern is not None
-        return pattern.search(self.log_text()) is not None
+        log = self.log_text()
+        if pattern.search(log) is not None:
+            return None
+        last = [line for line in log.splitlines() if line.strip()][-3:]
+        return "its last output lines were: " + " | ".join(last) if last else "it printed nothing"
 
     def stop(self) -> None:
         stop_group(self.proc)
@@ -112,9 +118,9 @@ class Background:
 def describe_ready(ready: Ready) -> str:
     """The readiness condition in words, for reports."""
     if ready.port is not None:
-        what = f"port {ready.port} open on 127.0.0.1"
+        what = f"port {ready.port} to accept connections on 127.0.0.1"
     elif ready.http is not None:
-        what = f"{ready.http} answering with 2xx"
+        what = f"{ready.http} to answer with 2xx"
     else:
         what = f"a log line matching {ready.log!r}"
     return f"{what} within {ready.timeout:g}s"
