@@ -87,7 +87,7 @@ def _render_troubleshooting(rendered: RenderedGuide) -> list[Troubleshooting]:
             texts[name] = source
             if "{" not in source:
                 continue
-            path = f"loader.troubleshooting[{index}].{name}"
+            path = f"spec.troubleshooting[{index}].{name}"
             try:
                 texts[name] = env.from_string(source).render(rendered.values)
             except jinja2.TemplateError as exc:
@@ -98,7 +98,7 @@ def _render_troubleshooting(rendered: RenderedGuide) -> list[Troubleshooting]:
                         guide.line_of(path),
                         path,
                         f"template error: {message}",
-                        "declare the variable under loader.parameters or fix the {{ }} expression",
+                        "declare the variable under spec.parameters or fix the {{ }} expression",
                     )
                 )
         entries.append(dataclasses.replace(entry, **texts))
