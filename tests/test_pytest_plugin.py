@@ -45,7 +45,9 @@ def test_suite_collects_each_guide_as_one_item_named_by_its_spec(pytester: pytes
     nowhere.stdout.fnmatch_lines(["no tests collected*"])
 
 
-def test_failure_report_points_at_step_page_spec_and_fix(pytester: pytest.Pytester) -> None:
+def test_failure_report_points_at_step_page_spec_and_fix(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_file_tree(
         pytester.path, {**SUITE, "pyproject.toml": '[tool.goldenpath]\nsite_url = "https://docs.acme.dev"\n'}
     )
@@ -61,11 +63,18 @@ def test_failure_report_points_at_step_page_spec_and_fix(pytester: pytest.Pytest
                 "expect": {"output": "Goodbye\n"},
             },
         ],
-        troubleshooting=[{"problem": "Wrong greeting", "fix": "Update the service.", "step": "greet"}],
+        troubleshooting=[
+            {
+                "problem": "Wrong greeting",
+                "fix": "Update the service.",
+                "step": "greet",
+                "symptom": {"contains": ["Hello"]},
+            }
+        ],
         guide_type="getting-started",
     )
     junit = pytester.path / "junit.xml"
-    result = pytester.runpytest("checks/", f"--junitxml={junit}")
+    result = pytester.runpytest("checks/", f"--junitxml={junit}", "-o", "junit_family=xunit1")
     result.assert_outcomes(failed=1)
     line = next(i for i, text in enumerate(spec.read_text().splitlines(), 1) if "id: greet" in text)
     result.stdout.fnmatch_lines(
@@ -80,11 +89,20 @@ def test_failure_report_points_at_step_page_spec_and_fix(pytester: pytest.Pytest
             "*boom",
             "*page: https://docs.acme.dev/getting-started/broken/#step-greet",
             f"*spec: golden_paths/broken/guide.yaml:{line}",
-            "*troubleshooting: Wrong greeting: Update the service.",
+            "*known problem: Wrong greeting",
+            "*fix: Update the service.",
         ]
     )
     case = ET.parse(junit).getroot().find(".//testcase")
     assert case is not None
+    # The same file, line and class name as `goldenpath check --junit` gives the case.
+    assert (case.get("file"), case.get("line")) == ("golden_paths/broken/guide.yaml", str(line))
+    assert case.get("classname") == "golden_paths.broken.guide.yaml"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    annotated = pytester.runpytest("checks/")
+    annotated.stdout.fnmatch_lines(
+        [f"::error file=golden_paths/broken/guide.yaml,line={line},title=broken *"]
+    )
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert props["step.first"].startswith("passed")
     assert props["step.greet"].startswith("failed in") and props["outcome"] == "failed"

@@ -22,13 +22,14 @@ from goldenpath import config as config_mod
 from goldenpath.check import CheckRun
 from goldenpath.errors import Problem, SandboxError, UserError
 from goldenpath.run import runner
-from goldenpath.run.junit import junit_properties
+from goldenpath.run.junit import github_annotations, junit_properties, spec_location
 from goldenpath.run.results import GuideResult, describe_failure
 from goldenpath.spec import loader
 from goldenpath.spec.model import SPEC_FILE, Guide
 
 SUITE_SUFFIX = ".suite.yaml"
 SKIPS_SECTION = "goldenpath: skipped steps"
+ANNOTATIONS_SECTION = "goldenpath: annotations"
 _RESERVED_MARKERS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"})
 
 settings_key = pytest.StashKey[config_mod.Settings]()
@@ -226,6 +227,9 @@ class GuideItem(pytest.Item):
         if record_errors:
             self.add_report_section("call", "goldenpath: run history", "\n".join(record_errors))
         if result.outcome != "passed":
+            self.location_line = spec_location(result, self.guide, settings.root)[1]
+            for line in github_annotations([result], {self.guide.id: self.guide}, settings.root):
+                self.add_report_section("call", ANNOTATIONS_SECTION, line)
             raise GuideFailed(result)
         if record_errors:
             raise SandboxError(record_errors[0])
@@ -233,7 +237,8 @@ class GuideItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         error = excinfo.value
         if isinstance(error, GuideFailed):
-            return describe_failure(error.result, self.guide, _settings(self.config).site_url)
+            settings = _settings(self.config)
+            return describe_failure(error.result, self.guide, settings.site_url, settings.root)
         if isinstance(error, UserError):
             lines = [str(p) for p in error.problems]
             return "bad input (fix the spec or the environment before running):\n" + "\n".join(
@@ -247,8 +252,25 @@ class GuideItem(pytest.Item):
         return self.path, self.guide.line_of("metadata.id") - 1, f"golden path {self.guide.id}"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Point a failed guide's report at the failing step's spec line (JUnit ``file``/``line``
+    with ``junit_family = xunit1``), as ``goldenpath check --junit`` does."""
+    report = yield
+    line = getattr(item, "location_line", None)
+    if isinstance(item, GuideItem) and line is not None and report.when == "call":
+        report.location = (report.location[0], line, report.location[2])
+    return report
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """List the steps that were skipped in guides that passed (a cluster step on local)."""
+    """List the steps that were skipped in guides that passed (a cluster step on local), and on
+    GitHub Actions print an annotation at the spec line of each guide that did not pass."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for report in terminalreporter.stats.get("failed", []):
+            for title, content in getattr(report, "sections", []):
+                if ANNOTATIONS_SECTION in title:
+                    terminalreporter.write_line(content)
     lines = []
     for report in terminalreporter.stats.get("passed", []):
         for title, content in getattr(report, "sections", []):

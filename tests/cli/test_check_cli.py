@@ -74,6 +74,11 @@ def test_passing_and_failing_guides_exit_codes_and_junit(tmp_path: Path) -> None
         cases["good"].findtext("system-out") or ""
     )
     assert "passed, partial" in good.stdout and "1 partly" in good.stdout
+    # Each case points at its spec, relative to the repository, at the failing step's line.
+    bad_line = cases["bad"].get("line")
+    assert cases["bad"].get("file") == "gp/bad/guide.yaml" and int(bad_line or 0) > 1
+    assert f"spec: gp/bad/guide.yaml:{bad_line}" in both.stdout
+    assert cases["bad"].get("classname") == "gp.bad.guide.yaml"
     assert [p.name for p in junit.parent.iterdir()] == ["junit.xml"]  # no temp file left
 
 
@@ -164,3 +169,24 @@ def test_ctrl_c_runs_cleanup_leaves_nothing_and_exits_130(tmp_path: Path, jobs: 
     assert all((tmp_path / f"{name}.cleaned").exists() for name in names)
     assert "interrupted" in err
     assert processes_with(marker) == []
+
+
+def test_github_annotations_point_at_the_failing_step(tmp_path: Path) -> None:
+    write_guide(tmp_path / "gp", "bad", [{"id": "oops", "title": "Fail", "run": "echo no: way; exit 1"}])
+    plain = check(tmp_path)
+    assert "::error" not in plain.stdout
+    annotated = check(tmp_path, env={"GITHUB_ACTIONS": "true"})
+    assert annotated.returncode == 1
+    (line,) = [line for line in annotated.stdout.splitlines() if line.startswith("::error ")]
+    assert line.startswith("::error file=gp/bad/guide.yaml,line=") and ",title=bad broken at step 1 " in line
+    assert "::exited with 1, expected 0" in line
+    status = subprocess.run(
+        [GOLDENPATH, "status", "--golden-paths", "gp", "--fail-on", "broken"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GITHUB_ACTIONS": "true"},
+    )
+    assert status.returncode == 1
+    assert any(line.startswith("::error file=gp/bad/guide.yaml,line=") for line in status.stdout.splitlines())

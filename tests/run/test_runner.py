@@ -103,7 +103,14 @@ def test_failing_command_names_step_command_anchor_and_line(tmp_path: Path) -> N
             {"id": "break", "title": "Break it", "run": "echo oops >&2; exit 1"},
             {"id": "later", "title": "Never", "run": "true"},
         ],
-        troubleshooting=[{"problem": "It says oops", "fix": "Set it up first.", "step": "break"}],
+        troubleshooting=[
+            {
+                "problem": "It says oops",
+                "fix": "Set it up first.",
+                "step": "break",
+                "symptom": {"contains": ["oops"]},
+            }
+        ],
     )
     assert result.outcome == "failed" and result.broken
     step = result.problem
@@ -116,7 +123,47 @@ def test_failing_command_names_step_command_anchor_and_line(tmp_path: Path) -> N
     assert "https://docs.example.com/how-to/demo/#step-break" in report
     assert f"{tmp_path / 'golden_paths/demo/guide.yaml'}:{step.line}" in report
     assert step.line > 1
-    assert "troubleshooting: It says oops: Set it up first." in report
+    assert "known problem: It says oops\n  fix: Set it up first." in report
+
+
+def test_only_the_troubleshooting_entry_that_matches_is_shown(tmp_path: Path) -> None:
+    steps = [
+        {
+            "id": "get",
+            "title": "Get the deployment",
+            "run": "echo 'Error from server (NotFound): deployments.apps \"helo\" not found' >&2; exit 1",
+        }
+    ]
+    entries = [
+        {
+            "problem": "The rollout is stuck",
+            "fix": "Describe the pods.",
+            "step": "get",
+            "symptom": {"contains": ["timed out waiting"]},
+        },
+        {
+            "problem": "No such deployment",
+            "fix": "Check the name.",
+            "step": "get",
+            "symptom": {"regex": ["NotFound.*not found"]},
+        },
+        {
+            "problem": "curl prints nothing",
+            "fix": "Start the server.",
+            "step": "get",
+            "symptom": {"exitCode": 7},
+        },
+    ]
+    report = describe_failure(run(tmp_path / "a", steps, troubleshooting=entries), _guide(tmp_path / "a"))
+    assert "known problem: No such deployment\n  fix: Check the name." in report
+    assert "rollout is stuck" not in report and "curl prints nothing" not in report
+    # None matches: the report points at the step's troubleshooting on the page instead.
+    report = describe_failure(run(tmp_path / "b", steps, troubleshooting=entries[:1]), _guide(tmp_path / "b"))
+    assert "rollout is stuck" not in report
+    assert (
+        "no known problem of this step matches; see the troubleshooting of this step on the page: " in report
+    )
+    assert "how-to/demo/#step-get" in report
 
 
 def test_wrong_you_should_see_shows_a_diff(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from goldenpath.cli.display import CheckDisplay
 from goldenpath.errors import EXIT_INFRA, EXIT_OK
 from goldenpath.interrupts import sigterm_as_interrupt
 from goldenpath.review.affected import guides_to_check
-from goldenpath.run.junit import write_junit
+from goldenpath.run.junit import github_annotations, write_junit
 from goldenpath.run.results import describe_failure
 
 
@@ -48,7 +49,9 @@ def check(
             check_run.run_all(rendered, display.event, jobs)
     finally:
         if junit is not None:
-            write_junit(check_run.results, {g.id: g for g in guides}, junit, settings.site_url)
+            write_junit(
+                check_run.results, {g.id: g for g in guides}, junit, settings.site_url, root=settings.root
+            )
     if check_run.unavailable is not None:
         # Nothing could run; every guide was recorded as a sandbox error.
         print(f"error: {check_run.unavailable}", file=sys.stderr)
@@ -60,7 +63,12 @@ def check(
     for result in check_run.results:
         if result.outcome != "passed":
             console.print()
-            console.print(describe_failure(result, by_id[result.guide_id], settings.site_url), markup=False)
+            # soft_wrap: a spec:line location is never broken across lines, so it can be copied.
+            report = describe_failure(result, by_id[result.guide_id], settings.site_url, settings.root)
+            console.print(report, markup=False, soft_wrap=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(check_run.results, by_id, settings.root):
+            print(line, flush=True)
     for error in check_run.errors:
         console.print(f"error: {error}", markup=False, style="red")
     return exit_code(check_run.results, check_run.errors)

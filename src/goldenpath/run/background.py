@@ -96,8 +96,10 @@ class Background:
         if ready.port is not None:
             try:
                 socket.create_connection(("127.0.0.1", int(ready.port)), timeout=0.5).close()
-            except (OSError, ValueError) as exc:
+            except OSError as exc:
                 return f"the last try to connect got: {exc.strerror or exc}"
+            except ValueError as exc:  # a port that is not a number
+                return f"the port is not a number: {exc}"
             return None
         if ready.http is not None:
             status, _, error = request("GET", ready.http, {}, None, 1.0)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from goldenpath.run.results import GuideResult, describe_failure, step_summary
+from goldenpath.run.results import GuideResult, describe_failure, shown_path, step_summary
 from goldenpath.spec.model import Guide
 
 
@@ -37,15 +37,32 @@ def junit_properties(result: GuideResult) -> list[tuple[str, str]]:
     return props
 
 
+def spec_location(result: GuideResult, guide: Guide, root: Path | None = None) -> tuple[str, int]:
+    """The spec file (relative to ``root``) and the line CI should point at: the failing step's."""
+    step = result.problem
+    line = step.line if step is not None and step.line else guide.line_of("metadata.id")
+    return shown_path(result.source or str(guide.source), root), line
+
+
+def classname(spec: str) -> str:
+    """The test case's class name, as pytest derives it from the spec's node id."""
+    return spec.replace(os.sep, ".")
+
+
 def write_junit(
     results: Sequence[GuideResult],
     guides: Mapping[str, Guide],
     path: Path,
     site_url: str = "",
     suite: str = "goldenpath",
+    root: Path | None = None,
 ) -> None:
-    """Write one JUnit ``<testsuite>`` with a test case per guide; atomically (temp + rename)."""
-    root = ET.Element(
+    """Write one JUnit ``<testsuite>`` with a test case per guide; atomically (temp + rename).
+
+    Each test case carries ``file`` and ``line`` at the failing step's spec line, so CI tools
+    annotate the spec where the guide broke.
+    """
+    suite_element = ET.Element(
         "testsuite",
         name=suite,
         tests=str(len(results)),
@@ -55,14 +72,17 @@ def write_junit(
         time=f"{sum(r.duration for r in results):.3f}",
     )
     if results:
-        root.set("timestamp", min(r.started for r in results).isoformat())
+        suite_element.set("timestamp", min(r.started for r in results).isoformat())
     for result in results:
         guide = guides[result.guide_id]
+        spec, line = spec_location(result, guide, root)
         case = ET.SubElement(
-            root,
+            suite_element,
             "testcase",
-            classname=result.source or str(guide.source),
+            classname=classname(spec),
             name=result.guide_id,
+            file=spec,
+            line=str(line),
             time=f"{result.duration:.3f}",
         )
         props = ET.SubElement(case, "properties")
@@ -73,7 +93,7 @@ def write_junit(
             step = result.problem
             message = f"{step.label}: {step.message}" if step else result.outcome
             ET.SubElement(case, tag, message=message, type=result.outcome).text = describe_failure(
-                result, guide, site_url
+                result, guide, site_url, root
             )
         coverage = result.coverage
         summary = f"{result.guide_id}: {result.outcome}, {coverage.kind}: {coverage.describe()}"
@@ -86,8 +106,8 @@ def write_junit(
             ]
         )
         ET.SubElement(case, "system-out").text = out
-    ET.indent(root)
-    data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    ET.indent(suite_element)
+    data = ET.tostring(suite_element, encoding="utf-8", xml_declaration=True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -98,3 +118,34 @@ def write_junit(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _escape(text: str, *, property: bool = False) -> str:
+    """Text for a GitHub workflow command: ``%``, line breaks (and in properties ``:`` ``,``)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
+
+
+def annotation(level: str, file: str, line: int, title: str, message: str) -> str:
+    """A GitHub Actions annotation: the pull request shows ``message`` at ``file:line``."""
+    return (
+        f"::{level} file={_escape(file, property=True)},line={line},"
+        f"title={_escape(title, property=True)}::{_escape(message)}"
+    )
+
+
+def github_annotations(
+    results: Sequence[GuideResult], guides: Mapping[str, Guide], root: Path | None = None
+) -> list[str]:
+    """One annotation per guide that did not pass: an error for a broken guide, a warning for a
+    sandbox error (the infrastructure failed, not the doc)."""
+    lines = []
+    for result in results:
+        step = result.problem
+        if step is None:
+            continue
+        file, line = spec_location(result, guides[result.guide_id], root)
+        level = "error" if result.broken else "warning"
+        what = {"failed": "broken", "timeout": "timed out", "error": "sandbox error"}[result.outcome]
+        lines.append(annotation(level, file, line, f"{result.guide_id} {what} at {step.label}", step.message))
+    return lines

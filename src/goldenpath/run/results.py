@@ -180,10 +180,11 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.rstrip("\n").splitlines())
 
 
-def _shown_path(path: str) -> str:
-    """A path relative to the working directory when it is below it, as editors link it."""
+def shown_path(path: str, root: Path | None = None) -> str:
+    """A path relative to ``root`` (default: the working directory) when it is below it, as
+    editors and CI annotations link it."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
+        return str(Path(path).resolve().relative_to((root or Path.cwd()).resolve()))
     except (ValueError, OSError):
         return path
 
@@ -206,8 +207,16 @@ def describe_step(step: StepResult) -> list[str]:
     return lines
 
 
-def describe_failure(result: GuideResult, guide: Guide, site_url: str = "") -> str:
-    """A report of why a guide did not pass, pointing at the page, the spec line and the fix."""
+def failure_text(step: StepResult) -> str:
+    """What troubleshooting symptoms are looked for in: the step's message and output."""
+    return "\n".join((step.message, step.stdout, step.stderr))
+
+
+def describe_failure(result: GuideResult, guide: Guide, site_url: str = "", root: Path | None = None) -> str:
+    """A report of why a guide did not pass, pointing at the page, the spec line and the fix.
+
+    Paths are shown relative to ``root`` (the repository) when they are below it.
+    """
     step = result.problem
     if step is None:
         return f"golden path '{result.guide_id}' passed"
@@ -219,10 +228,16 @@ def describe_failure(result: GuideResult, guide: Guide, site_url: str = "") -> s
     lines += describe_step(step)
     if step.section != "prerequisites":
         lines.append(f"  page: {page_url(guide, site_url, step.step_id)}")
-    lines.append(f"  spec: {_shown_path(result.source or str(guide.source))}:{step.line or 1}")
-    for entry in guide.spec.troubleshooting:
-        if entry.step == step.step_id:
-            lines.append(f"  troubleshooting: {entry.problem}: {entry.fix}")
+    lines.append(f"  spec: {shown_path(result.source or str(guide.source), root)}:{step.line or 1}")
+    matching, others = guide.known_problems(step.step_id, failure_text(step), step.exit_code)
+    for entry in matching:
+        lines.append(f"  known problem: {' '.join(entry.problem.split())}")
+        lines.append(f"  fix: {' '.join(entry.fix.split())}")
+    if others and not matching:
+        lines.append(
+            "  no known problem of this step matches; see the troubleshooting of this step on the page: "
+            f"{page_url(guide, site_url, step.step_id)}"
+        )
     skipped = [s for s in result.skipped if not s.message.startswith("not run")]
     for s in skipped:
         lines.append(f"  skipped {s.label}: {s.message}")

@@ -168,7 +168,7 @@ class PageBuilder:
             # The guide's status report, when the site has one.
             "status": status,
             # Rendered on use from banner.md.j2 and failure-note.md.j2, so overrides can replace them.
-            "banner": lambda report: status_page.banner(self.env, report),
+            "banner": lambda report: status_page.banner(self.env, report, troubleshooting),
             "failure_note": lambda report: status_page.failure_note(self.env, report),
             "estimated_time": getattr(status, "estimated_time", None),
             "failed_step": getattr(status, "failed_step_id", None),

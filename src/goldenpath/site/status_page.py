@@ -7,6 +7,7 @@ team can override like ``page.md.j2``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ import jinja2
 from goldenpath.config import Settings
 from goldenpath.site.markdown import one_line
 from goldenpath.site.templating import render_template
-from goldenpath.spec.model import Guide
+from goldenpath.spec.model import Guide, Troubleshooting
 from goldenpath.spec.urls import page_uri, relative_link
 from goldenpath.status.reports import GuideReport, counts
 
@@ -53,9 +54,26 @@ def anchors(guide: Guide) -> dict[str, str]:
     return names
 
 
-def banner(env: jinja2.Environment, report: GuideReport) -> str:
-    """The status banner atop a guide page: an admonition inside a classed block."""
-    return render_template(env, "banner.md.j2", {"report": report, "anchors": anchors(report.guide)})
+def banner(
+    env: jinja2.Environment, report: GuideReport, troubleshooting: Sequence[Troubleshooting] | None = None
+) -> str:
+    """The status banner atop a guide page: an admonition inside a classed block.
+
+    ``troubleshooting`` is the guide's entries as the page shows them (parameters filled in).
+    """
+    guide = report.guide
+    fixes: list[Troubleshooting] = []
+    other_fixes: list[Troubleshooting] = []
+    run = report.failed
+    if run is not None and run.failed_step:
+        entries = guide.spec.troubleshooting if troubleshooting is None else troubleshooting
+        shown = dataclasses.replace(
+            guide, spec=dataclasses.replace(guide.spec, troubleshooting=tuple(entries))
+        )
+        text = "\n".join((run.message, run.failed_output))
+        fixes, other_fixes = shown.known_problems(run.failed_step, text, run.failed_exit_code)
+    context = {"report": report, "anchors": anchors(guide), "fixes": fixes, "other_fixes": other_fixes}
+    return render_template(env, "banner.md.j2", context)
 
 
 def failure_note(env: jinja2.Environment, report: GuideReport) -> str:

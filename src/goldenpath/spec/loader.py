@@ -155,6 +155,18 @@ def _check_guide(guide: Guide) -> list[Problem]:
                 add(f"{path}.timeout", "timeout must be positive", "use seconds, e.g. 60")
 
     for i, entry in enumerate(guide.spec.troubleshooting):
+        if entry.symptom is not None:
+            for k, pattern in enumerate(entry.symptom.regex):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    add(
+                        f"spec.troubleshooting[{i}].symptom.regex[{k}]",
+                        f"invalid regular expression: {exc}",
+                        "escape special characters",
+                    )
+            if entry.step is None:
+                add(f"spec.troubleshooting[{i}].symptom", "a symptom needs the entry's 'step'", "add 'step:'")
         if entry.step is not None and entry.step not in seen_steps:
             close = difflib.get_close_matches(entry.step, list(seen_steps), n=1)
             add(

@@ -8,6 +8,7 @@ carries its documentation in ``doc`` metadata; its YAML key is the camelCase for
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
@@ -246,12 +247,35 @@ class Step:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Symptom:
+    """What a failure of the entry's step shows when this problem is the cause. Any key that holds
+    is enough; texts and patterns are looked for in the step's output and its failure message."""
+
+    contains: tuple[str, ...] = spec_field("Texts, any of which the failure shows.", ())
+    regex: tuple[str, ...] = spec_field("Regular expressions, any of which the failure matches.", ())
+    exit_code: int | None = spec_field("The step's exit code.", None)
+
+    def seen_in(self, text: str, exit_code: int | None) -> bool:
+        """Whether a failure with this output and message, and this exit code, shows the symptom."""
+        return (
+            any(needle in text for needle in self.contains)
+            or any(re.search(pattern, text, re.MULTILINE) for pattern in self.regex)
+            or (self.exit_code is not None and self.exit_code == exit_code)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Troubleshooting:
     """A known problem and its fix."""
 
     problem: str = spec_field("What the reader sees.")
     fix: str = spec_field("What to do about it, in Markdown.")
     step: str | None = spec_field("Id of the step this entry belongs to.", None)
+    symptom: Symptom | None = spec_field(
+        "How to recognise the problem in a failure of its step: reports and the page show an "
+        "entry whose symptom matches first, and point at the page when none does.",
+        None,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -332,3 +356,11 @@ class Guide:
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.all_steps() if s.id == step_id), None)
+
+    def known_problems(
+        self, step_id: str, text: str, exit_code: int | None
+    ) -> tuple[list[Troubleshooting], list[Troubleshooting]]:
+        """The step's troubleshooting entries whose symptom a failure shows, and the others."""
+        entries = [e for e in self.spec.troubleshooting if e.step == step_id]
+        matching = [e for e in entries if e.symptom is not None and e.symptom.seen_in(text, exit_code)]
+        return matching, [e for e in entries if e not in matching]

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS runs (
     steps_real INTEGER,
     steps_simulated INTEGER,
     steps_skipped INTEGER,
+    failed_expected TEXT,
+    failed_output TEXT,
+    failed_exit_code INTEGER,
     PRIMARY KEY (run_id, guide_id)
 );
 CREATE INDEX IF NOT EXISTS runs_by_guide ON runs (guide_id, finished);
@@ -54,14 +57,24 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 """
 _ADDED_COLUMNS = {
-    "runs": ("steps_real INTEGER", "steps_simulated INTEGER", "steps_skipped INTEGER"),
+    "runs": (
+        "steps_real INTEGER",
+        "steps_simulated INTEGER",
+        "steps_skipped INTEGER",
+        "failed_expected TEXT",
+        "failed_output TEXT",
+        "failed_exit_code INTEGER",
+    ),
     "steps": ("coverage TEXT",),
 }
 """Columns added since the first history format; older files gain them (NULL: not recorded)."""
 _RUN_COLUMNS = (
     "run_id, guide_id, outcome, started, finished, sandbox, sandbox_versions, content_hash, "
-    "failed_step, failed_title, failed_number, message, leaks, steps_real, steps_simulated, steps_skipped"
+    "failed_step, failed_title, failed_number, message, leaks, steps_real, steps_simulated, steps_skipped, "
+    "failed_expected, failed_output, failed_exit_code"
 )
+EXCERPT_LINES = 12
+"""Lines of the failing step's expected-versus-actual and output kept for the page."""
 _STEP_COLUMNS = "run_id, guide_id, position, step_id, title, section, outcome, duration, message, coverage"
 
 
@@ -84,6 +97,11 @@ class RunRecord:
     leaks: list[str]
     coverage: Coverage | None = None
     """How many steps ran for real, simulated or skipped; None for runs recorded before it was."""
+    failed_expected: str = ""
+    """What the failing step expected and did not see (a diff for "you should see"), in short."""
+    failed_output: str = ""
+    """The end of the failing step's output (masked, like everything recorded)."""
+    failed_exit_code: int | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +164,9 @@ class History:
             coverage.real,
             coverage.simulated,
             coverage.skipped,
+            _excerpt(problem.expected) if problem else None,
+            _excerpt(problem.stdout + problem.stderr) if problem else None,
+            problem.exit_code if problem else None,
         )
         steps = [
             (
@@ -261,6 +282,9 @@ def _record(row: tuple[object, ...]) -> RunRecord:
         real,
         simulated,
         skipped,
+        failed_expected,
+        failed_output,
+        failed_exit_code,
     ) = row
     counts = (real, simulated, skipped)
     coverage = None if None in counts else Coverage(*(int(str(n)) for n in counts))
@@ -279,7 +303,24 @@ def _record(row: tuple[object, ...]) -> RunRecord:
         message=str(message),
         leaks=json.loads(str(leaks)),
         coverage=coverage,
+        failed_expected=str(failed_expected or ""),
+        failed_output=str(failed_output or ""),
+        failed_exit_code=None if failed_exit_code is None else int(str(failed_exit_code)),
     )
+
+
+def _excerpt(text: str) -> str:
+    """The last :data:`EXCERPT_LINES` lines of a text (for a diff: the lines that differ)."""
+    lines = text.rstrip("\n").splitlines()
+    if len(lines) > EXCERPT_LINES:
+        changed = [
+            i
+            for i, line in enumerate(lines)
+            if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))
+        ]
+        start = max(0, changed[0] - 2) if changed else len(lines) - EXCERPT_LINES
+        lines = lines[start : start + EXCERPT_LINES]
+    return "\n".join(lines)
 
 
 def _marks(columns: str) -> str:

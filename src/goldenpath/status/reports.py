@@ -14,10 +14,13 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from goldenpath.config import Settings
 from goldenpath.errors import EXIT_BROKEN, EXIT_OK
+from goldenpath.run.junit import annotation as github_annotation
+from goldenpath.run.results import shown_path
 from goldenpath.spec import loader
 from goldenpath.spec.model import Guide
 from goldenpath.spec.urls import page_path, page_url
@@ -299,6 +302,18 @@ def print_report(reports: Sequence[GuideReport], fmt: str, out: TextIO, site_url
         # Piped into a file or a CI log, rich would assume 80 columns and cut the table.
         wide = not out.isatty() and "COLUMNS" not in os.environ
         table(reports, Console(file=out, highlight=False, width=140 if wide else None))
+
+
+def annotation(report: GuideReport, root: Path | None = None) -> str:
+    """A GitHub Actions annotation for a guide that needs attention, at its spec: an error for a
+    broken guide (at the failing step), a warning for a stale, partial or unverified one."""
+    guide = report.guide
+    step = guide.step(report.failed_step_id) if report.failed_step_id else None
+    line = step.line if step is not None and step.line else guide.line_of("metadata.id")
+    level = "error" if report.state == "broken" else "warning"
+    return github_annotation(
+        level, shown_path(str(guide.source), root), line, f"{guide.id} is {report.state}", report.reason
+    )
 
 
 def exit_code(reports: Sequence[GuideReport], fail_on: Iterable[str]) -> int:
