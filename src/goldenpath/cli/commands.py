@@ -103,10 +103,6 @@ def build(strict: bool = True, site_dir: Path | None = None, config_file: Path |
     """``goldenpath build``: the site with every guide's status, strict by default."""
     built = build_site(config_file, strict=strict, site_dir=site_dir)
     print(f"site built in {built}")
-    if fail_on and os.environ.get("GITHUB_ACTIONS") == "true":
-        for report in found:
-            if report.state in fail_on:
-                print(reports.annotation(report, settings.root), flush=True)
     return 0
 
 
