@@ -96,6 +96,10 @@ def status(
     found = reports.collect_reports(settings)
     shown = [r for r in found if r.state in only] if only else found
     reports.print_report(shown, fmt, sys.stdout, settings.site_url)
+    if fail_on and os.environ.get("GITHUB_ACTIONS") == "true":
+        for report in found:
+            if report.state in fail_on:
+                print(reports.annotation(report, settings.root), flush=True)
     return reports.exit_code(found, fail_on)
 
 
