@@ -51,6 +51,8 @@ def result(
                     message=FAILURE,
                     command=step.run or "",
                     exit_code=7,
+                    expected="--- expected\n+++ actual\n@@ output line 1 @@\n-Hello from hello!\n+",
+                    stderr="curl: (7) Failed to connect to 127.0.0.1 port 8080: Connection refused\n",
                     line=step.step.line,
                 )
             )
@@ -130,7 +132,13 @@ def test_broken_guide_shows_the_broken_banner_and_marks_the_failing_step(
     step = next(s for s in visible_steps(guide) if s.id == BROKEN_STEP)
     headline = banner.locator(".admonition-title").inner_text()
     assert "Broken" in headline and f"step {step.number}" in headline, headline
-    assert "run-broken-2" in banner.inner_text()
+    text = banner.inner_text()
+    assert "run-broken-2" in text
+    # What it expected and what came instead, and the fix that matches this failure.
+    assert "What it expected, and what came instead" in text and "-Hello from hello!" in text
+    assert "Known problem: curl prints nothing, or Connection refused." in text
+    assert "The service is not running or listens on another port." in text
+    assert "It last passed on" in text and "run-pass-1" in text
 
     # The failing step, and only it, carries the failure with the run's message.
     marked = page.evaluate(
