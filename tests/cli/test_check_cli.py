@@ -190,3 +190,14 @@ def test_github_annotations_point_at_the_failing_step(tmp_path: Path) -> None:
     )
     assert status.returncode == 1
     assert any(line.startswith("::error file=gp/bad/guide.yaml,line=") for line in status.stdout.splitlines())
+
+
+def test_locations_are_never_wrapped_in_a_narrow_log(tmp_path: Path) -> None:
+    name = "a-guide-with-a-rather-long-identifier-for-a-narrow-terminal"
+    write_guide(tmp_path / "gp", name, [{"id": "oops", "title": "Fail", "run": "exit 1"}])
+    out = check(tmp_path, env={"COLUMNS": "40"})
+    assert out.returncode == 1
+    assert any(
+        line.startswith(f"  spec: gp/{name}/guide.yaml:") and line.split(":")[-1].isdigit()
+        for line in out.stdout.splitlines()
+    ), out.stdout
