@@ -20,6 +20,7 @@ MAX_LINES = 400
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("goldenpath", "goldenpath.errors", "goldenpath.config", "goldenpath.host", "goldenpath.interrupts"),
     ("goldenpath.spec",),
+    ("goldenpath.node",),
     ("goldenpath.render",),
     ("goldenpath.sandbox",),
     ("goldenpath.run",),

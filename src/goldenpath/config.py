@@ -19,8 +19,10 @@ else:  # pragma: no cover - Python 3.10
 
 KUBERNETES_VERSION = "1.32"
 """Kubernetes version that rendered manifests are validated against, unless configured."""
-SANDBOX_NAMES = ("local", "kubernetes", "kwok")
+SANDBOX_NAMES = ("local", "kubernetes", "kwok", "real-node")
 """The sandboxes a guide can run in (``--sandbox``); :mod:`goldenpath.sandbox` builds them."""
+MANAGED_SANDBOXES = ("kwok", "real-node")
+"""The sandboxes with a local cluster that ``goldenpath sandbox up|down|status`` manages."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +49,12 @@ class Settings:
     """Kubeconfig for the kubernetes sandbox (default: $KUBECONFIG or ~/.kube/config)."""
     context: str = ""
     """Kubeconfig context for the kubernetes sandbox (default: the current context)."""
+    base_images: Path = Path("checks/base-images.yaml")
+    """Recipes of the platform base images the real-node sandbox builds from Debian packages and
+    serves from its registry stand-in, relative to the root (no file: no base images)."""
+    platform_registry: str = "registry.example.com"
+    """Host name of the platform's image registry in the guides; the real-node sandbox maps it to
+    its local registry stand-in, for the node's pulls and the guides' ``docker push``."""
     schedule_daily_at: str = "02:00"
     """``goldenpath schedule``: time of day (HH:MM, local time) of the daily run of due guides."""
     schedule_full_every_days: int = 7

@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 GRACE = 2.0
@@ -49,6 +49,49 @@ def stop_pids(pids: Iterable[int], *, group: bool = False, poll: Callable[[], ob
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill(pid, signal.SIGKILL)
+
+
+def start_group(
+    argv: Sequence[str], log: Path, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a long-running process leading a new process group, its output appended to ``log``.
+
+    Raises ``OSError`` when it cannot be started (the caller says which program and why).
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+        )
+
+
+def kill_pids(pids: Iterable[int]) -> None:
+    """SIGKILL processes at once: for what is left after its owner was stopped (a container, a
+    containerd shim), which has nothing to shut down gracefully."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def start_time(pid: int) -> int | None:
+    """When a process started (clock ticks after boot), or None when it is gone or a zombie.
+
+    A pid and its start time name one process for good: a pid recycled after a crash has
+    another start time, so a state file never makes us signal a stranger.
+    """
+    stat = _stat(pid)
+    if stat is None:
+        return None
+    fields = _fields(stat)
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
 
 
 def pid_alive(pid: int) -> bool:

@@ -71,6 +71,12 @@ def namespace_exists(kubectl: Kubectl, name: str) -> bool:
     return bool(kubectl("get", "namespace", name, "--ignore-not-found", "-o", "name").strip())
 
 
+def namespace_deleted(kubectl: Kubectl, name: str) -> bool:
+    """Gone, or being deleted: teardown does not wait for the namespace controller (5 s more)."""
+    found = kubectl("get", "namespace", name, "--ignore-not-found", "-o", "json").strip()
+    return not found or "deletionTimestamp" in json.loads(found)["metadata"]
+
+
 def check(
     tmp_path: Path,
     cluster: kwok.Cluster,
@@ -161,7 +167,7 @@ def test_namespace_created_per_run_and_deleted(
         assert meta["labels"][LABEL_GUIDE] == guide_id
         assert meta["labels"][LABEL_RUN] == result.run_id
         assert meta["annotations"][ANNOTATION_OWNER].endswith(f":{os.getpid()}")
-        assert not namespace_exists(kubectl, namespace), "the namespace outlived its run"
+        assert namespace_deleted(kubectl, namespace), "the namespace outlived its run"
     assert stdout_of(first, "namespace") != stdout_of(second, "namespace")
     assert first.sandbox == "kubernetes"
     assert first.sandbox_versions["kubernetes"].startswith("v1.")
@@ -207,7 +213,7 @@ def test_parallel_guides_are_isolated(
         assert result.leaks == ()
     spaces = [stdout_of(r, "namespace") for r in results]
     assert len(set(spaces)) == 2
-    assert not any(namespace_exists(kubectl, ns) for ns in spaces)
+    assert all(namespace_deleted(kubectl, ns) for ns in spaces)
 
 
 def test_failing_step_still_deletes_the_namespace(
@@ -227,7 +233,7 @@ def test_failing_step_still_deletes_the_namespace(
     result = run_in_sandbox(tmp_path / "gp", guide_id, sandbox_on(kwok_cluster))
     assert result.outcome == "failed" and result.broken
     assert result.problem is not None and result.problem.step_id == "wrong"
-    assert not namespace_exists(kubectl, stdout_of(result, "namespace"))
+    assert namespace_deleted(kubectl, stdout_of(result, "namespace"))
     assert result.leaks == ()
 
 
@@ -288,7 +294,7 @@ def test_interrupt_deletes_the_namespace(
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out + err
-    assert not namespace_exists(kubectl, namespace)
+    assert namespace_deleted(kubectl, namespace)
 
 
 def test_namespace_of_a_killed_run_is_collected_at_the_next_start(

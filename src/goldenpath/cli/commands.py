@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from goldenpath import config
+from goldenpath.config import MANAGED_SANDBOXES
 from goldenpath.errors import UserError
 from goldenpath.lint.report import report as lint_report
 from goldenpath.render import renderer
 from goldenpath.render.scaffold import scaffold
-from goldenpath.sandbox import kwok
+from goldenpath.sandbox import kwok, realnode
 from goldenpath.site.build import build_site, serve_site
 from goldenpath.spec import loader, params
 from goldenpath.spec.schema import json_schema
@@ -61,13 +62,19 @@ def schema(output: Path | None = None) -> int:
 
 
 def sandbox(action: str, sandbox_name: str) -> int:
-    """``goldenpath sandbox up|down|status``: the shared kwok cluster, outside a check."""
-    if sandbox_name != "kwok":
+    """``goldenpath sandbox up|down|status``: the shared local cluster of the kwok or the real-node
+    sandbox, outside a check. For real-node, a node left by a run that died is collected first,
+    one line per thing removed."""
+    if sandbox_name not in MANAGED_SANDBOXES:
         raise UserError(
-            f"'goldenpath sandbox {action}' manages the kwok sandbox; "
+            f"'goldenpath sandbox {action}' manages the {' and '.join(MANAGED_SANDBOXES)} sandboxes; "
             "the local sandbox needs nothing and a kubernetes cluster is yours"
         )
     settings = config.load_settings()
+    if sandbox_name == "real-node":
+        for line in getattr(realnode, action)(settings):
+            print(line)
+        return 0
     kwokctl = kwok.KwokCtl(settings)
     if action == "up":
         cluster = kwokctl.get(kwok.SHARED_NAME) or kwokctl.create(kwok.SHARED_NAME)

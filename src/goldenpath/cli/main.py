@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from goldenpath import __version__
-from goldenpath.config import SANDBOX_NAMES
+from goldenpath.config import MANAGED_SANDBOXES, SANDBOX_NAMES
 from goldenpath.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, GoldenPathError, UserError
 from goldenpath.status.freshness import parse_states
 from goldenpath.status.reports import FORMATS
@@ -126,12 +126,16 @@ def _run_commands(sub: Subparsers) -> None:
         sub,
         "sandbox",
         "goldenpath.cli.commands:sandbox",
-        "start, stop or show the local kwok cluster",
+        "start, stop or show the local cluster of the kwok or real-node sandbox",
         golden_paths=False,
     )
     box.add_argument("action", choices=["up", "down", "status"])
     box.add_argument(
-        "--sandbox", dest="sandbox_name", default="kwok", choices=["kwok"], help="the sandbox (kwok)"
+        "--sandbox",
+        dest="sandbox_name",
+        default="kwok",
+        choices=MANAGED_SANDBOXES,
+        help="the sandbox (default: kwok)",
     )
 
 

@@ -1,28 +1,116 @@
 """The one Jinja2 environment of goldenpath, and a fast path for plain ``{{ name }}`` strings.
 
 Templates of guides, page templates and spec strings all render through :func:`jinja_env`:
-sandboxed, strict about undefined names, trailing newlines kept.
+sandboxed, strict about undefined names, trailing newlines kept, and bounded, because templates
+come from pull requests: no value may grow beyond :data:`MAX_OUTPUT` characters, and a render
+that takes longer than :data:`MAX_SECONDS` stops (see :func:`time_limit`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+MAX_OUTPUT = 1_000_000
+"""Most characters one string, list or rendered template may have."""
+MAX_SECONDS = 10.0
+"""Longest a single render may take (a real one takes milliseconds)."""
+_GROWING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "join", "replace"})
+
+
+class RenderLimitError(jinja2.TemplateRuntimeError):
+    """A template grew a value too large, or rendered for too long."""
+
+
+class BoundedEnvironment(SandboxedEnvironment):
+    """A sandbox that refuses to build huge values: multiplication, padding and repetition are
+    checked before they run, every result of a call afterwards."""
+
+    # Intercepted operators also stop Jinja from folding constants at compile time, which would
+    # compute "x" * 10**10 before any check could run.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name in ("*", "**"):
+            size = _size_of_product(left, right) if operator_name == "*" else _size_of_power(left, right)
+            if size > MAX_OUTPUT:
+                raise RenderLimitError(f"{left!r:.40} {operator_name} {right!r:.40} would be too large")
+        return super().call_binop(context, operator_name, left, right)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(__obj, "__name__", "")
+        if name in _GROWING and any(isinstance(a, int) and a > MAX_OUTPUT for a in args):
+            raise RenderLimitError(f"{name}() with {max(a for a in args if isinstance(a, int))} is too large")
+        return _bounded(super().call(__context, __obj, *args, **kwargs))
+
+
+def _size_of_product(left: Any, right: Any) -> int:
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
+            return len(sequence) * count
+    return 0
+
+
+def _size_of_power(left: Any, right: Any) -> int:
+    # An integer's digits grow with the exponent: 10 ** 10**9 would take minutes to compute.
+    if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
+        return right * max(abs(left).bit_length(), 1) // 3
+    return 0
+
+
+def sized(text: str) -> str:
+    """A rendered text, refused when it is larger than :data:`MAX_OUTPUT` characters."""
+    if len(text) > MAX_OUTPUT:
+        raise RenderLimitError(f"the rendered text has {len(text):,} characters; at most {MAX_OUTPUT:,}")
+    return text
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_OUTPUT:
+        raise RenderLimitError(f"a value of {len(value):,} items is too large")
+    return value
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float = MAX_SECONDS) -> Iterator[None]:
+    """Stop a render that runs longer than ``seconds`` with :class:`RenderLimitError`.
+
+    Uses SIGALRM, so it only applies in the main thread (where the CLI, the site build and the
+    pytest plugin render); elsewhere it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise RenderLimitError(f"rendering took longer than {seconds:g}s")
+
+    previous: Callable[[int, FrameType | None], Any] | int | None = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 def jinja_env(
     loader: jinja2.BaseLoader | None = None, bytecode_cache: jinja2.BytecodeCache | None = None
 ) -> SandboxedEnvironment:
-    """The one Jinja2 environment factory: sandboxed, strict about undefined names.
+    """The one Jinja2 environment factory: sandboxed, bounded, strict about undefined names.
 
     A ``bytecode_cache`` keeps compiled templates between builds (Jinja checks each against its
     source), which makes repeated site builds and ``serve`` reloads cheaper.
     """
-    return SandboxedEnvironment(
+    return BoundedEnvironment(
         loader=loader,
         bytecode_cache=bytecode_cache,
         undefined=jinja2.StrictUndefined,

@@ -11,8 +11,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
@@ -20,7 +19,8 @@ import jinja2
 from goldenpath import config
 from goldenpath.errors import Problem, UserError
 from goldenpath.render import manifests
-from goldenpath.render.jinja import jinja_env, substitute
+from goldenpath.render.jinja import jinja_env, sized, substitute, time_limit
+from goldenpath.render.template_lines import source_line, template_line
 from goldenpath.spec import params
 from goldenpath.spec.loader import content_hash
 from goldenpath.spec.model import Expect, Guide, HttpAction, Ready, Step
@@ -140,13 +140,17 @@ class _Renderer:
         if simple is not None:
             return simple
         try:
-            return self.env.from_string(source).render(self.values)
+            with time_limit():
+                return sized(self.env.from_string(source).render(self.values))
         except jinja2.TemplateSyntaxError as exc:
             self._add(path, f"template syntax error: {exc.message}", "check the {{ }} and {% %} tags")
         except jinja2.UndefinedError as exc:
             self._add(path, f"undefined template variable: {exc.message}", self._undefined_hint(exc))
         except jinja2.TemplateError as exc:
             self._add(path, f"template error: {exc}", "fix the template expression")
+        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+            # A spec string is user input: whatever its expression raises is a mistake in it.
+            self._add(path, f"template error: {type(exc).__name__}: {exc}", "fix the template expression")
         return source
 
     def _add(self, path: str, message: str, hint: str) -> None:
@@ -163,7 +167,18 @@ class _Renderer:
     def template_file(self, name: str, path: str) -> str | None:
         template_path = self.guide.templates_dir / name
         try:
-            return self.env.get_template(name).render(self.values)
+            with time_limit():
+                return sized(self.env.get_template(name).render(self.values))
+        except UnicodeDecodeError as exc:
+            self.problems.append(
+                Problem(
+                    template_path,
+                    None,
+                    "",
+                    f"the template is not UTF-8 text: {exc.reason}",
+                    "save it as UTF-8",
+                )
+            )
         except jinja2.TemplateSyntaxError as exc:
             self.problems.append(
                 Problem(
@@ -177,7 +192,7 @@ class _Renderer:
         except jinja2.TemplateNotFound:
             self._add(path, f"template '{name}' not found", "create it under templates/")
         except jinja2.UndefinedError as exc:
-            line = _template_line(exc.__traceback__, template_path)
+            line = template_line(exc.__traceback__, template_path)
             self.problems.append(
                 Problem(
                     template_path,
@@ -188,9 +203,20 @@ class _Renderer:
                 )
             )
         except jinja2.TemplateError as exc:
-            line = _template_line(exc.__traceback__, template_path)
+            line = template_line(exc.__traceback__, template_path)
             self.problems.append(
                 Problem(template_path, line, "", f"template error: {exc}", "fix the template expression")
+            )
+        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+            line = template_line(exc.__traceback__, template_path)
+            self.problems.append(
+                Problem(
+                    template_path,
+                    line,
+                    "",
+                    f"template error: {type(exc).__name__}: {exc}",
+                    "fix the template expression",
+                )
             )
         return None
 
@@ -244,6 +270,13 @@ class _Renderer:
     def _file(self, step: Step, path: str) -> RenderedFile | None:
         assert step.file is not None
         target = self.text(step.file.path, f"{path}.file.path")
+        if not _inside(target):
+            self._add(
+                f"{path}.file.path",
+                f"file path '{target}' leaves the working directory",
+                "use a relative path without '..'; a parameter in it needs a pattern that keeps it so",
+            )
+            return None
         content = self.template_file(step.file.template, f"{path}.file.template")
         if content is None:
             return None
@@ -255,7 +288,7 @@ class _Renderer:
                 where = f"rendered {target} line {problem.line}" + (
                     f" at {problem.path}" if problem.path else ""
                 )
-                line = _source_line(source, content, problem.line)
+                line = source_line(source, content, problem.line)
                 self.problems.append(
                     Problem(
                         template_path,
@@ -270,35 +303,10 @@ class _Renderer:
         return RenderedFile(target, content, language, template_path, is_manifest)
 
 
-def _source_line(template: str, rendered: str, line: int) -> int:
-    """The template line that most likely produced a rendered line.
-
-    Jinja2 keeps no map from output lines to template lines, and loops or ``{%- %}`` tags shift
-    them. A template line whose literal text before its first tag starts the rendered line (a
-    YAML key is rarely templated) is taken, the closest one if several match.
-    """
-    template_lines = template.splitlines()
-    rendered_lines = rendered.splitlines()
-    if not 0 < line <= len(rendered_lines) or len(template_lines) == len(rendered_lines):
-        return line
-    text = rendered_lines[line - 1]
-    candidates = []
-    for number, source in enumerate(template_lines, start=1):
-        literal = re.split(r"\{[{%#]", source, maxsplit=1)[0]
-        if literal.strip() and text.startswith(literal):
-            candidates.append(number)
-    return min(candidates, key=lambda n: abs(n - line)) if candidates else line
-
-
-def _template_line(tb: TracebackType | None, template_path: Path) -> int | None:
-    """The line in a template file where a Jinja2 error was raised, from Jinja's rewritten frames."""
-    line = None
-    target = str(template_path)
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == target:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+def _inside(path: str) -> bool:
+    """A relative path that stays inside the folder it is relative to."""
+    pure = PurePosixPath(path)
+    return bool(path.strip()) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
 
 
 def render_guide(

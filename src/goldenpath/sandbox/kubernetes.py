@@ -2,9 +2,10 @@
 
 Each run gets a fresh namespace labelled with the guide and run ids, and a kubeconfig of its own
 whose current context points at that namespace, so the guides' plain ``kubectl`` commands work
-unchanged and two guides never see each other's objects. The namespace is deleted, and waited
-for, when the run ends. Namespaces of runs that were killed are found by label at the next start.
-Cluster-scoped objects that appear during a run are reported as leaks (a resource ledger).
+unchanged and two guides never see each other's objects. The namespace is deleted when the run
+ends, the fast way (:meth:`KubernetesSandbox.teardown`): it finishes going a few seconds later.
+Namespaces of runs that were killed are found by label at the next start. Cluster-scoped objects
+that appear during a run are reported as leaks (a resource ledger).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import yaml
 from goldenpath.errors import SandboxError
 from goldenpath.host import pid_alive
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
+from goldenpath.sandbox import workloads
 from goldenpath.sandbox.base import Sandbox, Session, StepCoverage
 
 LABEL_GUIDE = "goldenpath.dev/guide"
@@ -233,6 +235,16 @@ class KubernetesSandbox(Sandbox):
             return str(exc)
         return None
 
+    def failure_context(self, session: Session) -> str:
+        """After a cluster step failed: what the run's pods say (a pull error, a failing probe)."""
+        namespace = session.resources.get("namespace")
+        if not isinstance(namespace, str):
+            return ""
+        try:
+            return workloads.explain_pods(self.kubectl, namespace)
+        except SandboxError:
+            return ""  # the cluster went away: diagnose() says so
+
     def _ensure_reachable(self) -> None:
         address = self._server_address()
         if address is not None:
@@ -256,36 +268,29 @@ class KubernetesSandbox(Sandbox):
             return None
 
     def teardown(self, session: Session) -> list[str]:
+        """Delete the run's namespace the fast way and report what the run left cluster-wide.
+
+        Where the time goes otherwise: the namespace controller waits a hard-coded 5 s before it
+        looks at a deleted namespace, and then for each pod's termination grace period (30 s by
+        default; a Python app as a container's PID 1 ignores SIGTERM, so it is always the whole
+        wait). So the workloads and pods are force-deleted without grace (their API objects go at
+        once; a real node's kubelet stops the containers in the background), the namespace is
+        deleted without waiting, and the ledger is compared right away. The namespaces finish
+        deleting on their own a few seconds later: :func:`wait_for_deleted_namespaces` at the end
+        of a check run, or never waited for when the cluster goes.
+        """
         namespace = session.resources.get("namespace")
         if not isinstance(namespace, str):
             return []
-        leaks = []
         before = session.resources.get("ledger")
-        # The namespace controller waits 5 s before it starts deleting a namespace (upstream's
-        # namespaceDeletionGracePeriod); the cluster-scoped objects are listed meanwhile.
+        # the ledger leaves out what goes with the namespace, so it is listed while that goes
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            early = pool.submit(self._ledger) if isinstance(before, set) else None
-            self._stop_workloads(namespace)
-            try:
-                self.kubectl(
-                    "delete",
-                    "namespace",
-                    namespace,
-                    "--wait=true",
-                    "--timeout=180s",
-                    "--ignore-not-found",
-                    timeout=200,
-                )
-            except SandboxError as exc:
-                leaks.append(f"namespace {namespace} could not be deleted: {exc}")
-            if early is None or not isinstance(before, set):
+            after = pool.submit(self._ledger, namespace) if isinstance(before, set) else None
+            leaks = self._delete_namespace(session, namespace)
+            if after is None or not isinstance(before, set):
                 return leaks
             try:
-                created = early.result() - before
-                if created:
-                    # listed again once the namespace is gone: what the cluster derives from
-                    # namespaced objects (a Service's IPAddress) goes with it and is no leak
-                    created = self._ledger() - before
+                created = after.result() - before
             except SandboxError as exc:
                 created = set()
                 leaks.append(f"could not list cluster-scoped objects after the run: {exc}")
@@ -294,31 +299,33 @@ class KubernetesSandbox(Sandbox):
         ]
         return leaks
 
-    def _stop_workloads(self, namespace: str) -> None:
-        """Delete the namespace's workloads and pods first, waiting for their pods to go.
-
-        Best effort, only to be quick: when the namespace controller finds running pods it
-        waits half their termination grace period (16 s by default) before it looks again, even
-        though they are gone in a moment. The namespace deletion that follows removes the rest.
-        """
-        with contextlib.suppress(SandboxError):
+    def _delete_namespace(self, session: Session, namespace: str) -> list[str]:
+        """Force-delete the namespace's workloads and pods, then the namespace, without waiting."""
+        with contextlib.suppress(SandboxError):  # best effort: deleting the namespace removes the rest
             self.kubectl(
                 "delete",
                 _WORKLOADS,
                 "--all",
                 "--namespace",
                 namespace,
-                "--cascade=foreground",
-                "--wait=true",
-                "--timeout=60s",
+                "--grace-period=0",
+                "--force",
+                "--wait=false",
                 "--ignore-not-found",
-                timeout=90,
+                timeout=60,
             )
+        try:
+            self.kubectl("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
+        except SandboxError as exc:
+            return [f"namespace {namespace} could not be deleted: {exc}"]
+        return []
 
     # -- resource ledger -------------------------------------------------------------------
 
-    def _ledger(self) -> set[str]:
-        """Names of every listable cluster-scoped object, except goldenpath's own namespaces."""
+    def _ledger(self, namespace: str = "") -> set[str]:
+        """Names of every listable cluster-scoped object, except goldenpath's own namespaces and
+        what the cluster derives from ``namespace``'s objects (a Service's IPAddress), which
+        goes with the namespace and is no leak."""
         if self._ledger_kinds is None:
             kinds = self.kubectl("api-resources", "--namespaced=false", "--verbs=list", "-o", "name")
             self._ledger_kinds = [
@@ -330,14 +337,51 @@ class KubernetesSandbox(Sandbox):
         listing = self.kubectl("get", ",".join(self._ledger_kinds), "-o", _LEDGER_TEMPLATE, timeout=90)
         names = set()
         for line in listing.splitlines():
-            name, _, run = line.partition("\t")
-            if name and not (run and name.startswith("Namespace/")):
+            name, _, rest = line.partition("\t")
+            run, _, parent = rest.partition("\t")
+            if (
+                name
+                and not (run and name.startswith("Namespace/"))
+                and not (namespace and parent == namespace)
+            ):
                 names.add(name)
         return names
 
 
-_WORKLOADS = "deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,pods"
-"""What runs pods, in the order to delete it (pods last: controllers would recreate them)."""
+def wait_for_deleted_namespaces(kubectl: Kubectl, timeout: float = 60) -> list[str]:
+    """Wait until goldenpath's namespaces that are being deleted are gone; those still there.
+
+    Called once at the end of a check run on a cluster that stays up, instead of once per guide.
+    """
+    try:
+        listing = json.loads(kubectl("get", "namespaces", "-l", LABEL_RUN, "-o", "json"))
+    except (SandboxError, ValueError):
+        return []
+    deleting = [
+        item["metadata"]["name"]
+        for item in listing.get("items", [])
+        if item["metadata"].get("deletionTimestamp")
+    ]
+    if not deleting:
+        return []
+    with contextlib.suppress(SandboxError):
+        kubectl(
+            "wait",
+            "--for=delete",
+            *(f"namespace/{name}" for name in deleting),
+            f"--timeout={timeout:.0f}s",
+            timeout=timeout + 30,
+        )
+        return []
+    return deleting
+
+
+_WORKLOADS = (
+    "cronjobs,deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,pods,services"
+)
+"""What runs pods, in the order to delete it (pods after their controllers, which would recreate
+them), and Services, whose cluster IPs (cluster-scoped IPAddresses) go with them."""
 _LEDGER_TEMPLATE = (
-    'jsonpath={range .items[*]}{.kind}/{.metadata.name}\t{.metadata.labels.goldenpath\\.dev/run}{"\\n"}{end}'
+    "jsonpath={range .items[*]}{.kind}/{.metadata.name}\t{.metadata.labels.goldenpath\\.dev/run}"
+    '\t{.spec.parentRef.namespace}{"\\n"}{end}'
 )

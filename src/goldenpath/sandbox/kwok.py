@@ -12,6 +12,7 @@ The binaries come from ``scripts/build-sandbox-cluster`` (in ``.sandbox/bin``).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -25,9 +26,11 @@ from pathlib import Path
 from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.host import free_port, stop_group, stop_pid_files
+from goldenpath.node import cluster as node_cluster
+from goldenpath.node.config import node_ca
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
 from goldenpath.sandbox.base import Session, StepCoverage
-from goldenpath.sandbox.kubernetes import Kubectl, KubernetesSandbox
+from goldenpath.sandbox.kubernetes import Kubectl, KubernetesSandbox, wait_for_deleted_namespaces
 
 BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl", "etcd")
 SHARED_NAME = "goldenpath"
@@ -113,8 +116,13 @@ class KwokCtl:
             return None
         return Cluster(name, kubeconfig, self.cluster_dir(name))
 
-    def create(self, name: str) -> Cluster:
-        """Start a cluster with one Ready fake node; remove what was left of a dead one first."""
+    def create(self, name: str, real_node: bool = False) -> Cluster:
+        """Start a cluster with one Ready fake node; remove what was left of a dead one first.
+
+        With ``real_node`` the cluster is ready for :mod:`goldenpath.node` to join: the API server
+        can call a kubelet, kwok manages only the fake nodes, and those are tainted so that
+        ordinary pods go to the real node.
+        """
         if self.cluster_dir(name).exists() and self.get(name) is None:
             self.delete(name)
         versions = _versions(self.settings)
@@ -133,32 +141,38 @@ class KwokCtl:
         }
         if versions.get("KUBE_VERSION"):
             options["kubeVersion"] = versions["KUBE_VERSION"]
+        patches = [node_cluster.flexvolume_patch(self.cluster_dir(name))]
+        if real_node:
+            # the API server's flags name the node CA's files: it must exist before the cluster
+            ca = node_ca(self.root)
+            ca.ensure()
+            patches += node_cluster.real_node_patches(ca)
         document = {
             "kind": "KwokctlConfiguration",
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
             "options": options,
+            "componentsPatches": patches,
         }
         config.write_text(json.dumps(document, indent=2))
+        # --kubeconfig "" keeps kwokctl away from the user's ~/.kube/config.
+        create = ["--config", str(config), "create", "cluster", "--name", name, "--runtime", "binary"]
+        create += ["--kubeconfig", "", "--wait", "2m", "--timeout", "5m"]
         try:
-            # --kubeconfig "" keeps kwokctl away from the user's ~/.kube/config.
-            self._run(
-                "--config",
-                str(config),
-                "create",
-                "cluster",
-                "--name",
-                name,
-                "--runtime",
-                "binary",
-                "--kubeconfig",
-                "",
-                "--wait",
-                "2m",
-                "--timeout",
-                "5m",
-            )
+            with self._creating():
+                try:
+                    self._run(*create)
+                except SandboxError as exc:
+                    # about one create in twenty: 'failed to init crds "<name>": resource not handled'
+                    if "init crds" not in str(exc):
+                        raise
+                    self._run(
+                        "delete", "cluster", "--name", name, "--kubeconfig", str(self.workdir / "no-such")
+                    )
+                    self._run(*create)
             self._run("--name", name, "scale", "node", "fake-node", "--replicas=1")
             cluster = Cluster(name, self.cluster_dir(name) / "kubeconfig.yaml", self.cluster_dir(name))
+            if real_node:
+                Kubectl(str(cluster.kubeconfig))(*node_cluster.taint_fake_nodes_args())
             Kubectl(str(cluster.kubeconfig))(
                 "wait", "--for=condition=Ready", "node", "--all", "--timeout=120s", timeout=150
             )
@@ -174,6 +188,15 @@ class KwokCtl:
             self.delete(name)
             raise
         return cluster
+
+    @contextlib.contextmanager
+    def _creating(self) -> Iterator[None]:
+        """One cluster start at a time on this machine: kwokctl picks its components' free ports
+        when it creates a cluster, so two creates at once can pick the same ones."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with open(self.workdir / "create.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def delete(self, name: str) -> None:
         """Stop the cluster's processes and remove its folder; safe when it is already gone."""
@@ -203,32 +226,49 @@ class KwokCtl:
         return [(d.name, self.get(d.name) is not None) for d in sorted(clusters.iterdir()) if d.is_dir()]
 
 
+@dataclass(frozen=True)
+class Flavour:
+    """Which clusters a check run shares or makes: the kwok sandbox's, or the real-node one's."""
+
+    shared_name: str
+    """The cluster ``goldenpath sandbox up`` starts; check runs use it when it is running."""
+    env_var: str
+    """Names the run's cluster's kubeconfig for child processes (pytest-xdist workers)."""
+    prefix: str
+    """Of an ephemeral cluster's name, followed by the pid of the check run it belongs to."""
+    real_node: bool = False
+
+
+KWOK = Flavour(SHARED_NAME, ENV_KUBECONFIG, "goldenpath")
+
+
 @contextlib.contextmanager
-def running_cluster(settings: Settings, keep: bool = False) -> Iterator[Cluster]:
+def running_cluster(settings: Settings, keep: bool = False, flavour: Flavour = KWOK) -> Iterator[Cluster]:
     """A cluster for one check run: the shared one if it is up, else an ephemeral one.
 
     The ephemeral cluster is deleted at the end, also after a failure or Ctrl-C, unless ``keep``.
+    A cluster that stays up is left without the run's namespaces still being deleted.
     """
-    inherited = os.environ.get(ENV_KUBECONFIG)
+    inherited = os.environ.get(flavour.env_var)
     if inherited:
         yield Cluster("inherited", Path(inherited), Path(inherited).parent)
         return
     kwokctl = KwokCtl(settings)
-    shared = kwokctl.get(SHARED_NAME)
-    if shared is not None:
-        yield shared
-        return
-    name = f"goldenpath-{os.getpid()}"
-    cluster = kwokctl.create(name)
-    previous = os.environ.get(ENV_KUBECONFIG)
-    os.environ[ENV_KUBECONFIG] = str(cluster.kubeconfig)
+    cluster = kwokctl.get(flavour.shared_name)
+    ephemeral = cluster is None
+    if cluster is None:
+        cluster = kwokctl.create(f"{flavour.prefix}-{os.getpid()}", real_node=flavour.real_node)
+    previous = os.environ.get(flavour.env_var)
+    os.environ[flavour.env_var] = str(cluster.kubeconfig)
     try:
         yield cluster
     finally:
         if previous is None:
-            os.environ.pop(ENV_KUBECONFIG, None)
-        if not keep:
-            kwokctl.delete(name)
+            os.environ.pop(flavour.env_var, None)
+        if ephemeral and not keep:
+            kwokctl.delete(cluster.name)
+        else:
+            wait_for_deleted_namespaces(Kubectl(str(cluster.kubeconfig)))
 
 
 class KwokSandbox(KubernetesSandbox):

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import difflib
 import functools
+import math
 import re
 import types
 import typing
@@ -22,6 +23,7 @@ import yaml
 
 from goldenpath.errors import Problem
 from goldenpath.spec import model
+from goldenpath.spec.inputs import MAX_DEPTH, too_deep
 
 _MISSING = object()
 
@@ -198,6 +200,9 @@ class _Converter:
             return None
         if hint is Any:
             return value
+        if hint is float and isinstance(value, float) and not math.isfinite(value):
+            self.problem(node, path, f"expected a finite number, got {value}", "write a number of seconds")
+            return None
         if _scalar_fits(value, hint):
             return float(value) if hint is float else value
         expected = _TYPE_NAMES.get(hint, getattr(hint, "__name__", str(hint)))
@@ -266,7 +271,7 @@ def pure_python_yaml_error(text: str, *, all_documents: bool = False) -> yaml.Ma
             loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         return exc
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # deep nesting: keep libyaml's own words
         return None
     finally:
         loader.dispose()
@@ -289,6 +294,16 @@ def yaml_problem(file: Path, text: str, exc: yaml.YAMLError) -> Problem:
     return Problem(file, line, "", message, "fix the YAML syntax at that line")
 
 
+def _too_deep(file: Path, line: int | None) -> Problem:
+    return Problem(
+        file,
+        line,
+        "",
+        f"the YAML is nested more than {MAX_DEPTH} levels deep",
+        "no spec needs that much nesting",
+    )
+
+
 def convert_document(file: Path, text: str, cls: type) -> tuple[Any, dict[str, int], list[Problem]]:
     """The single YAML document in ``text`` as a ``cls``, its lines by dotted path, and problems.
 
@@ -300,8 +315,13 @@ def convert_document(file: Path, text: str, cls: type) -> tuple[Any, dict[str, i
             root = loader.get_single_node()
         except yaml.YAMLError as exc:
             return None, {}, [yaml_problem(file, text, exc)]
+        except RecursionError:
+            return None, {}, [_too_deep(file, None)]
         if root is None:
             return None, {}, [Problem(file, 1, "", "the spec is empty", "start from an existing guide")]
+        deep = too_deep(root)
+        if deep is not None:
+            return None, {}, [_too_deep(file, deep)]
         converter = _Converter(file, loader)
         value = converter.convert(root, cls, "")
         return value, converter.lines, converter.problems

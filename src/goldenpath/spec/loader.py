@@ -17,7 +17,8 @@ from pathlib import Path
 from goldenpath.errors import Problem, UserError
 from goldenpath.spec import matching, model, params
 from goldenpath.spec.convert import convert_document
-from goldenpath.spec.model import Guide
+from goldenpath.spec.inputs import read_text
+from goldenpath.spec.model import Guide, Step
 
 
 def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list[Problem]]:
@@ -44,10 +45,11 @@ def parse_partial(file: Path, text: str | None = None) -> tuple[Guide | None, li
 
 
 def _build(file: Path, text: str | None) -> tuple[Guide | None, list[Problem]]:
-    try:
-        text = file.read_text(encoding="utf-8") if text is None else text
-    except OSError as exc:
-        return None, [Problem(file, None, "", f"cannot read the spec: {exc.strerror}")]
+    if text is None:
+        text, problem = read_text(file, "spec")
+        if text is None:
+            assert problem is not None
+            return None, [problem]
     guide, lines, problems = convert_document(file, text, Guide)
     if guide is None:
         return None, problems
@@ -151,9 +153,10 @@ def _check_guide(guide: Guide) -> list[Problem]:
                     "command starts with a '$ ' prompt",
                     "remove the prompt so the copy button copies a runnable command",
                 )
-            if step.timeout <= 0:
-                add(f"{path}.timeout", "timeout must be positive", "use seconds, e.g. 60")
+            for where, problem in _bounds(step):
+                add(f"{path}.{where}", *problem)
 
+    problems += _escaping_templates(guide)
     for i, entry in enumerate(guide.spec.troubleshooting):
         if entry.symptom is not None:
             for k, pattern in enumerate(entry.symptom.regex):
@@ -185,6 +188,60 @@ def _check_guide(guide: Guide) -> list[Problem]:
             add(f"spec.standIns[{i}].deployment", f"duplicate stand-in for '{stand_in.deployment}'")
         stand_in_names.add(stand_in.deployment)
     return problems
+
+
+def _escaping_templates(guide: Guide) -> list[Problem]:
+    """Templates that are links to files outside the golden-paths folder: they are never read
+    (a link to /etc/passwd would publish it on the site). Links between guides' templates are fine."""
+    root = guide.folder.parent.resolve()
+    problems = []
+    if guide.templates_dir.is_dir():
+        for path in sorted(guide.templates_dir.rglob("*")):
+            if not path.resolve().is_relative_to(root):
+                problems.append(
+                    Problem(
+                        path,
+                        None,
+                        "",
+                        f"the template links outside the golden paths ({path.resolve()})",
+                        "copy the file into the guide's templates/ folder, or link one under golden_paths/",
+                    )
+                )
+    return problems
+
+
+MAX_SECONDS = 24 * 3600.0
+"""Longest timeout or retry budget a step may ask for."""
+MIN_RETRY_INTERVAL = 0.05
+"""Shortest pause between retries: anything less is a busy loop of thousands of attempts."""
+
+
+def _bounds(step: Step) -> list[tuple[str, tuple[str, str]]]:
+    """Numbers of a step that are out of range, as (key, (message, hint))."""
+    found: list[tuple[str, tuple[str, str]]] = []
+
+    def seconds(key: str, value: float, minimum: float = 0.0) -> None:
+        name = key.rpartition(".")[2]
+        if value <= 0 and minimum == 0.0:
+            found.append((key, (f"{name} must be positive", "use seconds, e.g. 60")))
+        elif value < minimum:
+            found.append((key, (f"{name} {value:g} is too short", f"use at least {minimum:g} seconds")))
+        elif value > MAX_SECONDS:
+            found.append((key, (f"{name} {value:g} is too long", f"use at most {MAX_SECONDS:g} seconds")))
+
+    seconds("timeout", step.timeout)
+    if step.retry is not None:
+        seconds("retry.within", step.retry.within)
+        seconds("retry.interval", step.retry.interval, MIN_RETRY_INTERVAL)
+        if not 1.0 <= step.retry.backoff <= 10.0:
+            found.append(
+                ("retry.backoff", (f"{step.retry.backoff:g} is out of range", "use 1 (no growth) to 10"))
+            )
+        if step.retry.settle < 0:
+            found.append(("retry.settle", ("settle cannot be negative", "use 0 to retry to the end, or 3")))
+    if step.ready is not None:
+        seconds("ready.timeout", step.ready.timeout)
+    return found
 
 
 def find_specs(root: Path) -> list[Path]:

@@ -1,0 +1,66 @@
+"""Reading what a golden-paths repository gives us, within bounds: a pull request may hold anything.
+
+Specs and templates are read as UTF-8 with a located error otherwise, and no larger than a few
+megabytes; YAML is nested no deeper than a spec ever needs. Every limit has a message naming the
+file and what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from goldenpath.errors import Problem
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Largest spec or template read (a real one is a few kilobytes)."""
+MAX_DEPTH = 64
+"""Deepest YAML nesting accepted (a spec nests about eight levels)."""
+
+
+def read_text(file: Path, what: str) -> tuple[str | None, Problem | None]:
+    """The file as text, or the problem that stops it being read: missing, too big, not UTF-8."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, Problem(
+                file,
+                None,
+                "",
+                f"the {what} is {size:,} bytes; at most {MAX_FILE_BYTES:,} are read",
+                "split it, or keep large data out of golden paths",
+            )
+        data = file.read_bytes()
+    except OSError as exc:
+        return None, Problem(file, None, "", f"cannot read the {what}: {exc.strerror or exc}")
+    return decode(file, data, what)
+
+
+def decode(file: Path, data: bytes, what: str) -> tuple[str | None, Problem | None]:
+    """``data`` as UTF-8 text, or a problem at the line of the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, Problem(
+            file,
+            line,
+            "",
+            f"the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            "save it as UTF-8",
+        )
+
+
+def too_deep(node: yaml.Node) -> int | None:
+    """The line of the first value nested deeper than :data:`MAX_DEPTH`, or None."""
+    stack: list[tuple[yaml.Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return current.start_mark.line + 1
+        if isinstance(current, yaml.MappingNode):
+            stack.extend((value, depth + 1) for _, value in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in current.value)
+    return None
