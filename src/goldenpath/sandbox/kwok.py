@@ -137,7 +137,7 @@ class KwokCtl:
             "kwokControllerBinary": str(self.bin / "kwok"),
             "etcdBinary": str(self.bin / "etcd"),
             "kubectlBinary": shutil.which("kubectl") or "kubectl",
-            "enableCRDs": ["ClusterPortForward"],
+            "enableCRDs": ["ClusterPortForward", "ClusterLogs"],
         }
         if versions.get("KUBE_VERSION"):
             options["kubeVersion"] = versions["KUBE_VERSION"]
@@ -176,14 +176,10 @@ class KwokCtl:
             Kubectl(str(cluster.kubeconfig))(
                 "wait", "--for=condition=Ready", "node", "--all", "--timeout=120s", timeout=150
             )
-            Kubectl(str(cluster.kubeconfig))(
-                "wait",
-                "--for=create",
-                "crd",
-                "clusterportforwards.kwok.x-k8s.io",
-                "--timeout=60s",
-                timeout=90,
-            )
+            for crd in ("clusterportforwards.kwok.x-k8s.io", "clusterlogs.kwok.x-k8s.io"):
+                Kubectl(str(cluster.kubeconfig))(
+                    "wait", "--for=create", "crd", crd, "--timeout=60s", timeout=90
+                )
         except BaseException:
             self.delete(name)
             raise
@@ -289,26 +285,58 @@ class KwokSandbox(KubernetesSandbox):
         return versions
 
     def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
-        """Start the guide's stand-ins before its first cluster step."""
+        """Route the guide's stand-ins at its first step, start them before its first cluster step.
+
+        kwok picks up a ClusterPortForward a moment after it is created; declared at the first
+        step, it is in place long before a step opens a tunnel.
+        """
         super().before_step(session, guide, step)
-        if "cluster" not in step.step.requires or session.resources.get("stand_ins") is not None:
-            return
+        if "stand_in_ports" not in session.resources:
+            self._route_stand_ins(session, guide)
+        if "cluster" in step.step.requires and session.resources.get("stand_ins") is None:
+            self._start_stand_ins(session, guide)
+
+    def _route_stand_ins(self, session: Session, guide: RenderedGuide) -> None:
+        """Free ports for the stand-ins, and the kwok resources that send the namespace's port
+        forwards and logs to them."""
+        ports = {stand_in.deployment: free_port() for stand_in in guide.stand_ins}
+        session.resources["stand_in_ports"] = ports
         if not guide.stand_ins:
-            session.resources["stand_ins"] = []
             return
         namespace = str(session.resources["namespace"])
+        selector = {"matchNamespaces": [namespace]}
+        forwards = [
+            {"ports": [s.port], "target": {"address": "127.0.0.1", "port": ports[s.deployment]}}
+            for s in guide.stand_ins
+        ]
+        # Every container's logs are the stand-ins' output: what `kubectl logs` shows the reader.
+        logs = [
+            {"logsFile": str(_stand_in_log(session, s.deployment)), "follow": True}
+            for s in guide.stand_ins[:1]
+        ]
+        for kind, spec in (("ClusterPortForward", {"forwards": forwards}), ("ClusterLogs", {"logs": logs})):
+            manifest = {
+                "apiVersion": "kwok.x-k8s.io/v1alpha1",
+                "kind": kind,
+                "metadata": {"name": namespace},
+                "spec": {"selector": selector, **spec},
+            }
+            self.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+        session.resources["port_forward"] = namespace
+
+    def _start_stand_ins(self, session: Session, guide: RenderedGuide) -> None:
         processes: list[subprocess.Popen[bytes]] = []
         session.resources["stand_ins"] = processes
-        forwards = []
+        ports = session.resources["stand_in_ports"]
         for stand_in in guide.stand_ins:
-            port = free_port()
-            log = open(session.scratch / f"stand-in-{stand_in.deployment}.log", "ab")  # noqa: SIM115
+            port = ports[stand_in.deployment]
+            log = open(_stand_in_log(session, stand_in.deployment), "ab")  # noqa: SIM115
             # Stand-ins belong to the sandbox, which stops them in teardown; without the run id
             # the runner's sweep of the run's processes does not report them as left behind.
             env = {k: v for k, v in session.env.items() if k != "GOLDENPATH_RUN_ID"}
             env.update(PORT=str(port), GOLDENPATH_STAND_IN=session.env["GOLDENPATH_RUN_ID"])
             proc = subprocess.Popen(
-                ["bash", "-c", stand_in.run],
+                ["bash", "-c", _CRI_LINES, "stand-in", stand_in.run],
                 cwd=session.workspace,
                 env=env,
                 stdout=log,
@@ -319,27 +347,31 @@ class KwokSandbox(KubernetesSandbox):
             log.close()
             processes.append(proc)
             _wait_port(proc, port, stand_in.deployment, stand_in.run)
-            forwards.append({"ports": [stand_in.port], "target": {"address": "127.0.0.1", "port": port}})
-        manifest = {
-            "apiVersion": "kwok.x-k8s.io/v1alpha1",
-            "kind": "ClusterPortForward",
-            "metadata": {"name": namespace},
-            "spec": {"selector": {"matchNamespaces": [namespace]}, "forwards": forwards},
-        }
-        self.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
-        session.resources["port_forward"] = namespace
 
     def teardown(self, session: Session) -> list[str]:
         leaks: list[str] = []
-        forward = session.resources.get("port_forward")
-        if isinstance(forward, str):
-            try:
-                self.kubectl("delete", "clusterportforward", forward, "--ignore-not-found")
-            except SandboxError as exc:
-                leaks.append(f"ClusterPortForward {forward} could not be deleted: {exc}")
+        routed = session.resources.get("port_forward")
+        if isinstance(routed, str):
+            for kind in ("clusterportforward", "clusterlogs"):
+                try:
+                    self.kubectl("delete", kind, routed, "--ignore-not-found")
+                except SandboxError as exc:
+                    leaks.append(f"{kind} {routed} could not be deleted: {exc}")
         for proc in session.resources.get("stand_ins") or []:
             stop_group(proc)
         return leaks + super().teardown(session)
+
+
+_CRI_LINES = (
+    # kwok serves `kubectl logs` from a file in the container runtime's log format: stamp each
+    # line the stand-in writes as a container's would be.
+    '{ eval "$1"; } 2>&1 | while IFS= read -r line; do '
+    'printf "%s stdout F %s\\n" "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$line"; done'
+)
+
+
+def _stand_in_log(session: Session, deployment: str) -> Path:
+    return session.scratch / f"stand-in-{deployment}.log"
 
 
 def _wait_port(proc: subprocess.Popen[bytes], port: int, name: str, command: str) -> None:
