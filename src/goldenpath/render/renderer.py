@@ -146,11 +146,8 @@ class _Renderer:
             self._add(path, f"template syntax error: {exc.message}", "check the {{ }} and {% %} tags")
         except jinja2.UndefinedError as exc:
             self._add(path, f"undefined template variable: {exc.message}", self._undefined_hint(exc))
-        except jinja2.TemplateError as exc:
-            self._add(path, f"template error: {exc}", "fix the template expression")
-        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
-            # A spec string is user input: whatever its expression raises is a mistake in it.
-            self._add(path, f"template error: {type(exc).__name__}: {exc}", "fix the template expression")
+        except _EXPRESSION_ERRORS as exc:
+            self._add(path, _error_text(exc), "fix the template expression")
         return source
 
     def _add(self, path: str, message: str, hint: str) -> None:
@@ -202,21 +199,10 @@ class _Renderer:
                     self._undefined_hint(exc),
                 )
             )
-        except jinja2.TemplateError as exc:
+        except _EXPRESSION_ERRORS as exc:
             line = template_line(exc.__traceback__, template_path)
             self.problems.append(
-                Problem(template_path, line, "", f"template error: {exc}", "fix the template expression")
-            )
-        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
-            line = template_line(exc.__traceback__, template_path)
-            self.problems.append(
-                Problem(
-                    template_path,
-                    line,
-                    "",
-                    f"template error: {type(exc).__name__}: {exc}",
-                    "fix the template expression",
-                )
+                Problem(template_path, line, "", _error_text(exc), "fix the template expression")
             )
         return None
 
@@ -301,6 +287,24 @@ class _Renderer:
         name = Path(target)
         language = step.file.language or _FILE_LANGUAGES.get(name.name) or _LANGUAGES.get(name.suffix, "text")
         return RenderedFile(target, content, language, template_path, is_manifest)
+
+
+_EXPRESSION_ERRORS = (
+    jinja2.TemplateError,
+    ArithmeticError,
+    ValueError,
+    TypeError,
+    RecursionError,
+    MemoryError,
+)
+"""What rendering user input may raise: templates come from pull requests, so each is a mistake in
+the template, reported at its line, never a traceback."""
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.TemplateError):
+        return f"template error: {exc}"
+    return f"template error: {type(exc).__name__}: {exc}"
 
 
 def _inside(path: str) -> bool:
