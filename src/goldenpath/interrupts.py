@@ -11,7 +11,9 @@ from types import FrameType
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises KeyboardInterrupt (only the main thread gets signals)."""
+    """Within the block, SIGTERM and SIGINT raise KeyboardInterrupt (only the main thread gets
+    signals). SIGINT too: a process started in the background of a shell script inherits SIGINT
+    ignored, and `kill -INT` must still stop it cleanly."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -19,8 +21,9 @@ def sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

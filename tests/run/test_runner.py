@@ -256,7 +256,8 @@ def test_a_settled_mismatch_ends_the_retry_early_as_failed(tmp_path: Path) -> No
         ],
     )
     step = result.steps[0]
-    assert time.monotonic() - start < 5
+    # About 2.5 s on an idle machine; far below the 60 s budget on a loaded one too.
+    assert time.monotonic() - start < 20
     assert step.outcome == "failed" and result.broken and step.attempts == 3
     assert "the same output 3 times in a row; 3 attempts in" in step.message
     assert "retry.settle" in step.message and "of the 60s retry budget" in step.message

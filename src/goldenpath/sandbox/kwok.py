@@ -16,19 +16,18 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
-from goldenpath.host import free_port, stop_group, stop_pid_files
+from goldenpath.host import stop_pid_files
 from goldenpath.node import cluster as node_cluster
 from goldenpath.node.config import node_ca
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
+from goldenpath.sandbox import standins
 from goldenpath.sandbox.base import Session, StepCoverage
 from goldenpath.sandbox.kubernetes import Kubectl, KubernetesSandbox, wait_for_deleted_namespaces
 
@@ -285,109 +284,12 @@ class KwokSandbox(KubernetesSandbox):
         return versions
 
     def before_step(self, session: Session, guide: RenderedGuide, step: RenderedStep) -> None:
-        """Route the guide's stand-ins at its first step, start them before its first cluster step.
-
-        kwok picks up a ClusterPortForward a moment after it is created; declared at the first
-        step, it is in place long before a step opens a tunnel.
-        """
+        """Route the guide's stand-ins at its first step, start them before its first cluster step."""
         super().before_step(session, guide, step)
-        if "stand_in_ports" not in session.resources:
-            self._route_stand_ins(session, guide)
-        if "cluster" in step.step.requires and session.resources.get("stand_ins") is None:
-            self._start_stand_ins(session, guide)
-
-    def _route_stand_ins(self, session: Session, guide: RenderedGuide) -> None:
-        """Free ports for the stand-ins, and the kwok resources that send the namespace's port
-        forwards and logs to them."""
-        ports = {stand_in.deployment: free_port() for stand_in in guide.stand_ins}
-        session.resources["stand_in_ports"] = ports
-        if not guide.stand_ins:
-            return
-        namespace = str(session.resources["namespace"])
-        selector = {"matchNamespaces": [namespace]}
-        forwards = [
-            {"ports": [s.port], "target": {"address": "127.0.0.1", "port": ports[s.deployment]}}
-            for s in guide.stand_ins
-        ]
-        # Every container's logs are the stand-ins' output: what `kubectl logs` shows the reader.
-        logs = [
-            {"logsFile": str(_stand_in_log(session, s.deployment)), "follow": True}
-            for s in guide.stand_ins[:1]
-        ]
-        for kind, spec in (("ClusterPortForward", {"forwards": forwards}), ("ClusterLogs", {"logs": logs})):
-            manifest = {
-                "apiVersion": "kwok.x-k8s.io/v1alpha1",
-                "kind": kind,
-                "metadata": {"name": namespace},
-                "spec": {"selector": selector, **spec},
-            }
-            self.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
-        session.resources["port_forward"] = namespace
-
-    def _start_stand_ins(self, session: Session, guide: RenderedGuide) -> None:
-        processes: list[subprocess.Popen[bytes]] = []
-        session.resources["stand_ins"] = processes
-        ports = session.resources["stand_in_ports"]
-        for stand_in in guide.stand_ins:
-            port = ports[stand_in.deployment]
-            log = open(_stand_in_log(session, stand_in.deployment), "ab")  # noqa: SIM115
-            # Stand-ins belong to the sandbox, which stops them in teardown; without the run id
-            # the runner's sweep of the run's processes does not report them as left behind.
-            env = {k: v for k, v in session.env.items() if k != "GOLDENPATH_RUN_ID"}
-            env.update(PORT=str(port), GOLDENPATH_STAND_IN=session.env["GOLDENPATH_RUN_ID"])
-            proc = subprocess.Popen(
-                ["bash", "-c", _CRI_LINES, "stand-in", stand_in.run],
-                cwd=session.workspace,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            log.close()
-            processes.append(proc)
-            _wait_port(proc, port, stand_in.deployment, stand_in.run)
+        standins.before_step(self.kubectl, session, guide, step)
 
     def teardown(self, session: Session) -> list[str]:
-        leaks: list[str] = []
-        routed = session.resources.get("port_forward")
-        if isinstance(routed, str):
-            for kind in ("clusterportforward", "clusterlogs"):
-                try:
-                    self.kubectl("delete", kind, routed, "--ignore-not-found")
-                except SandboxError as exc:
-                    leaks.append(f"{kind} {routed} could not be deleted: {exc}")
-        for proc in session.resources.get("stand_ins") or []:
-            stop_group(proc)
-        return leaks + super().teardown(session)
-
-
-_CRI_LINES = (
-    # kwok serves `kubectl logs` from a file in the container runtime's log format: stamp each
-    # line the stand-in writes as a container's would be.
-    '{ eval "$1"; } 2>&1 | while IFS= read -r line; do '
-    'printf "%s stdout F %s\\n" "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$line"; done'
-)
-
-
-def _stand_in_log(session: Session, deployment: str) -> Path:
-    return session.scratch / f"stand-in-{deployment}.log"
-
-
-def _wait_port(proc: subprocess.Popen[bytes], port: int, name: str, command: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SandboxError(
-                f"the stand-in for {name} exited with code {proc.returncode} "
-                f"before serving port {port}: {command}"
-            )
-        with socket.socket() as sock:
-            sock.settimeout(0.2)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SandboxError(f"the stand-in for {name} did not serve port {port} within 20s: {command}")
+        return standins.teardown(self.kubectl, session) + super().teardown(session)
 
 
 def kwok_factory(settings: Settings) -> KwokSandbox:
