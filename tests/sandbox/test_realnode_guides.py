@@ -19,7 +19,7 @@ import pytest
 
 from helpers import REPO
 
-pytestmark = [pytest.mark.node, pytest.mark.xdist_group("realnode")]
+pytestmark = [pytest.mark.node, pytest.mark.cluster, pytest.mark.xdist_group("realnode")]
 
 GOLDENPATH = str(Path(sys.executable).parent / "goldenpath")
 GUIDES = (
