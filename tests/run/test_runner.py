@@ -249,7 +249,7 @@ def test_a_settled_mismatch_ends_the_retry_early_as_failed(tmp_path: Path) -> No
                 "id": "ask",
                 "title": "Ask for the image",
                 # A typo that no amount of waiting fixes; the age keeps changing, which is not news.
-                "run": 'echo "Image: registry.example.com/acme/helo:1.0.0 (age $(( $(date +%N) % 97 ))s)"',
+                "run": 'echo "Image: registry.example.com/acme/helo:1.0.0 (age ${RANDOM}s)"',
                 "expect": {"contains": ["registry.example.com/acme/hello:1.0.0"]},
                 "retry": {"within": 60},
             }
