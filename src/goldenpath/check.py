@@ -7,13 +7,15 @@ module, so a guide is rendered, run, recorded and classified the same way wherev
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
 from types import TracebackType
 
 from goldenpath.config import Settings
-from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, SandboxError, UserError
+from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, Problem, SandboxError, UserError
 from goldenpath.render.renderer import RenderedGuide
 from goldenpath.run import runner
 from goldenpath.run.events import Event, EventHook
@@ -105,7 +107,13 @@ class CheckRun:
             assert self.unavailable is not None
             result = runner.unavailable(rendered, self.settings.sandbox, self.unavailable)
         else:
-            result = runner.run_guide(rendered, sandbox, on_event=on_event, cancel=cancel)
+            try:
+                result = runner.run_guide(rendered, sandbox, on_event=on_event, cancel=cancel)
+            except runner.Interrupted as stopped:
+                # Reported (JUnit shows it as an error), not recorded: it decides nothing.
+                with self._lock:
+                    self.results.append(stopped.result)
+                raise
         with self._lock:
             self.results.append(result)
             self.recorder(result)
@@ -152,6 +160,42 @@ class CheckRun:
     def errors(self) -> list[str]:
         """Results that could not be recorded in the history."""
         return self.recorder.errors
+
+
+def preflight(settings: Settings, junit: Path | None, history: bool) -> None:
+    """Before any guide runs: the report and the history can be written (else exit 2 or 3)."""
+    if junit is not None:
+        folder = junit.parent if junit.parent != Path("") else Path(".")
+        problem = _unwritable(junit, folder)
+        if problem:
+            raise UserError(
+                [Problem("--junit", None, "", f"cannot write {junit}: {problem}", "choose a writable path")]
+            )
+    if history:
+        path = settings.history_path
+        problem = _unwritable(path, _existing_parent(path.parent))
+        if problem:
+            raise SandboxError(
+                f"cannot write the run history {path}: {problem} (fix it, or pass --no-history)"
+            )
+
+
+def _existing_parent(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _unwritable(path: Path, folder: Path) -> str:
+    """Why ``path`` cannot be written, or "" when it can (``folder`` is its nearest existing parent)."""
+    if path.is_dir():
+        return "it is a folder"
+    if path.exists():
+        return "" if os.access(path, os.W_OK) else "permission denied"
+    folder = _existing_parent(folder)
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    return "" if os.access(folder, os.W_OK | os.X_OK) else f"{folder} is not writable"
 
 
 def exit_code(results: Sequence[GuideResult], record_errors: Sequence[str] = ()) -> int:

@@ -152,8 +152,19 @@ def test_ctrl_c_runs_cleanup_leaves_nothing_and_exits_130(tmp_path: Path, jobs: 
             ],
             cleanup=[{"id": "undo", "title": "Undo", "run": f"touch {tmp_path / name}.cleaned"}],
         )
+    junit = tmp_path / "junit.xml"
+    junit.write_text("<testsuites/>")  # an earlier report: must not become an empty, clean suite
     proc = subprocess.Popen(
-        [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "gp"), "--jobs", str(jobs)],
+        [
+            GOLDENPATH,
+            "check",
+            "--golden-paths",
+            str(tmp_path / "gp"),
+            "--jobs",
+            str(jobs),
+            "--junit",
+            str(junit),
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -169,6 +180,26 @@ def test_ctrl_c_runs_cleanup_leaves_nothing_and_exits_130(tmp_path: Path, jobs: 
     assert all((tmp_path / f"{name}.cleaned").exists() for name in names)
     assert "interrupted" in err
     assert processes_with(marker) == []
+    suite = ET.parse(junit).getroot()
+    errors = {case.get("name"): case.find("error") for case in suite.iter("testcase")}
+    assert set(errors) == set(names), ET.tostring(suite, encoding="unicode")
+    for error in errors.values():
+        assert error is not None and "interrupted" in (error.text or "")
+
+
+def test_unwritable_reports_stop_the_check_before_any_step_runs(tmp_path: Path) -> None:
+    ran = tmp_path / "ran"
+    write_guide(tmp_path / "gp", "good", [{"id": "hello", "title": "Hello", "run": f"touch {ran}"}])
+    (tmp_path / "a-folder").mkdir()
+    result = check(tmp_path, "--junit", str(tmp_path / "a-folder"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"cannot write {tmp_path / 'a-folder'}: it is a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.goldenpath]\nhistory = "a-folder"\n')
+    result = check(tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "cannot write the run history" in result.stderr and "--no-history" in result.stderr
+    assert not ran.exists()
 
 
 def test_github_annotations_point_at_the_failing_step(tmp_path: Path) -> None:

@@ -139,7 +139,9 @@ def test_no_history_and_a_history_that_cannot_be_written(tmp_path: Path) -> None
     (tmp_path / ".goldenpath").write_text("a file where the history folder should be")
     out = gp(tmp_path, "check")
     assert out.returncode == 3, out.stdout + out.stderr
-    assert "could not record run" in out.stdout and "run history" in out.stdout
+    # Found before any guide runs, not after the work is done.
+    assert out.stdout == "" and "cannot write the run history" in out.stderr
+    assert f"{tmp_path / '.goldenpath'} is not a folder" in out.stderr
     assert "Traceback" not in out.stdout + out.stderr
     status = gp(tmp_path, "status")  # nothing was recorded: the guide is still unverified
     assert status.returncode == 0 and "unverified" in status.stdout

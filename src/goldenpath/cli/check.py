@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from goldenpath import config
-from goldenpath.check import CheckRun, exit_code, plan
+from goldenpath.check import CheckRun, exit_code, plan, preflight
 from goldenpath.cli.display import CheckDisplay
 from goldenpath.errors import EXIT_INFRA, EXIT_OK
 from goldenpath.interrupts import sigterm_as_interrupt
@@ -41,6 +41,7 @@ def check(
     """
     settings = config.load_settings(golden_paths=golden_paths, sandbox=sandbox_name)
     guides, rendered = plan(settings, names)
+    preflight(settings, junit, history)
     console = console or Console(highlight=False)
     display = CheckDisplay(console, len(rendered), parallel=jobs > 1)
     check_run = CheckRun(settings, keep=keep, history=history)

@@ -73,19 +73,26 @@ def run_guide(
     }
     steps: list[StepResult] = []
     leaks: list[str] = []
+    interrupted = False
+    versions: dict[str, str] = {}
     try:
         versions = sandbox.versions()
         with sandbox.open(GuideRun(guide.id, run_id, secret_env)) as session:
             run = _GuideRun(rendered, session, run_id, emit, Watch(cancel))
             try:
                 run.run()
+            except KeyboardInterrupt:
+                interrupted = True
             finally:
                 steps = run.results
                 leaks.extend(run.close())
         leaks.extend(session.leaks)
     except SandboxError as exc:
-        versions = {}
         steps.append(_sandbox_error(rendered, exc))
+    except KeyboardInterrupt:  # while the sandbox opened or closed: it cleaned up, now report it
+        interrupted = True
+    if interrupted:
+        steps.append(_interrupted(rendered))
     result = GuideResult(
         guide_id=guide.id,
         outcome=guide_outcome(steps),
@@ -100,7 +107,29 @@ def run_guide(
         source=str(guide.source),
     )
     emit(Event("guide-finished", guide.id, guide_result=result))
+    if interrupted:
+        raise Interrupted(result)
     return result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a guide run; its cleanup ran. Carries the result so far, whose
+    outcome is ``error``: reports show the guide as interrupted, never as a clean pass."""
+
+    def __init__(self, result: GuideResult) -> None:
+        super().__init__(f"{result.guide_id} was interrupted")
+        self.result = result
+
+
+def _interrupted(rendered: RenderedGuide) -> StepResult:
+    return StepResult(
+        step_id="interrupted",
+        title="interrupted",
+        number=None,
+        section="sandbox",
+        outcome="error",
+        message="the run was interrupted (Ctrl-C or SIGTERM); its cleanup ran",
+    )
 
 
 # --- one guide run ------------------------------------------------------------------------------
