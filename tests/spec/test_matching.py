@@ -62,7 +62,16 @@ def test_regex_lines_and_trailing_whitespace() -> None:
     assert match_output("id=[a-f0-9]{8} (re)\nok   \n", "id=deadbeef\r\nok\n").ok
     assert not match_output("id=[a-f0-9]{8} (re)", "id=DEADBEEF").ok
     assert check_pattern("fine\nbad[ (re)\n") == [
-        "line 2: invalid regular expression: unterminated character set at position 3"
+        "line 2: invalid regular expression: missing ]: ["
+    ]
+
+
+def test_patterns_run_in_linear_time_and_say_what_they_cannot_do() -> None:
+    # Catastrophic for a backtracking engine (2^40 paths); RE2 answers at once.
+    assert not match_output("(a+)+b (re)", "a" * 40).ok
+    assert check_pattern("(x)\\1 (re)") == [
+        "line 1: invalid regular expression: invalid escape sequence: \\1"
+        " (backreferences are not supported: patterns run on RE2, in linear time)"
     ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +15,7 @@ from goldenpath.run.results import StepOutcome
 from goldenpath.run.shell import Shell, read_tail
 from goldenpath.sandbox.base import Session
 from goldenpath.spec.model import Ready
+from goldenpath.spec.patterns import Pattern, compile_pattern
 
 POLL = 0.05
 """Seconds between readiness probes."""
@@ -76,7 +76,7 @@ class Background:
                 return "failed", f"the background process exited with {code}"
             return "passed", ""
         deadline = time.monotonic() + ready.timeout
-        pattern = re.compile(ready.log, re.MULTILINE) if ready.log is not None else None
+        pattern = compile_pattern(ready.log, multiline=True) if ready.log is not None else None
         while True:
             seen = self._probe(ready, pattern)
             if seen is None:
@@ -91,7 +91,7 @@ class Background:
                 )
             self.cancel.pause(POLL)
 
-    def _probe(self, ready: Ready, pattern: re.Pattern[str] | None) -> str | None:
+    def _probe(self, ready: Ready, pattern: Pattern | None) -> str | None:
         """None when the condition holds, else what the probe saw (for the report)."""
         if ready.port is not None:
             try:

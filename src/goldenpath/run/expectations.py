@@ -11,6 +11,7 @@ from typing import Any
 from goldenpath.run.results import StepOutcome
 from goldenpath.spec import matching
 from goldenpath.spec.model import Expect
+from goldenpath.spec.patterns import compile_pattern
 
 
 @dataclass
@@ -54,7 +55,7 @@ def check_text(expect: Expect, stdout: str, stderr: str, both: str) -> tuple[str
         if text in both:
             return f"output contains {text!r}", f"output without {text!r}"
     for pattern in expect.matches:
-        if re.search(pattern, both, re.MULTILINE) is None:
+        if compile_pattern(pattern, multiline=True).search(both) is None:
             return (
                 f"output does not match the regular expression {pattern!r}",
                 f"output matching {pattern!r}",

@@ -19,6 +19,7 @@ from goldenpath.spec import matching, model, params
 from goldenpath.spec.convert import convert_document
 from goldenpath.spec.inputs import read_text
 from goldenpath.spec.model import Guide, Step
+from goldenpath.spec.patterns import pattern_problem
 
 
 def parse_guide(file: Path, text: str | None = None) -> tuple[Guide | None, list[Problem]]:
@@ -136,14 +137,15 @@ def _check_guide(guide: Guide) -> list[Problem]:
                         "create it or fix the name",
                     )
             for pattern_index, pattern in enumerate(step.expect.matches):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
+                if problem := pattern_problem(pattern):
                     add(
                         f"{path}.expect.matches[{pattern_index}]",
-                        f"invalid regular expression: {exc}",
+                        f"invalid regular expression: {problem}",
                         "escape special characters",
                     )
+            log = step.ready.log if step.ready is not None else None
+            if log is not None and (problem := pattern_problem(log)):
+                add(f"{path}.ready.log", f"invalid regular expression: {problem}", "fix the pattern")
             if step.expect.output is not None:
                 for message in matching.check_pattern(step.expect.output):
                     add(f"{path}.expect.output", message, "fix the regular expression of that ' (re)' line")
@@ -153,19 +155,17 @@ def _check_guide(guide: Guide) -> list[Problem]:
                     "command starts with a '$ ' prompt",
                     "remove the prompt so the copy button copies a runnable command",
                 )
-            for where, problem in _bounds(step):
-                add(f"{path}.{where}", *problem)
+            for where, bound in _bounds(step):
+                add(f"{path}.{where}", *bound)
 
     problems += _escaping_templates(guide)
     for i, entry in enumerate(guide.spec.troubleshooting):
         if entry.symptom is not None:
             for k, pattern in enumerate(entry.symptom.regex):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
+                if problem := pattern_problem(pattern):
                     add(
                         f"spec.troubleshooting[{i}].symptom.regex[{k}]",
-                        f"invalid regular expression: {exc}",
+                        f"invalid regular expression: {problem}",
                         "escape special characters",
                     )
             if entry.step is None:

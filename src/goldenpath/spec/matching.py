@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from goldenpath.spec.patterns import Pattern, PatternError, compile_pattern
+
 SKIP = "..."
 REGEX_SUFFIX = " (re)"
 
@@ -73,10 +75,10 @@ class MatchResult:
     diff: str = ""
 
 
-def line_pattern(line: str) -> re.Pattern[str]:
-    """The regular expression one expected line stands for (raises ``re.error`` for a bad `` (re)``)."""
+def line_pattern(line: str) -> Pattern:
+    """The regular expression one expected line stands for (raises PatternError for a bad `` (re)``)."""
     if line.endswith(REGEX_SUFFIX):
-        return re.compile(line[: -len(REGEX_SUFFIX)])
+        return compile_pattern(line[: -len(REGEX_SUFFIX)])
     parts: list[str] = []
     position = 0
     for token in _TOKEN.finditer(line):
@@ -85,7 +87,7 @@ def line_pattern(line: str) -> re.Pattern[str]:
         parts.append(PLACEHOLDERS[name] if name else r".*?")
         position = token.end()
     parts.append(re.escape(line[position:]))
-    return re.compile("".join(parts))
+    return compile_pattern("".join(parts))
 
 
 def check_pattern(expected: str) -> list[str]:
@@ -95,7 +97,7 @@ def check_pattern(expected: str) -> list[str]:
         if line.endswith(REGEX_SUFFIX):
             try:
                 line_pattern(line)
-            except re.error as exc:
+            except PatternError as exc:
                 problems.append(f"line {number}: invalid regular expression: {exc}")
     return problems
 
@@ -112,10 +114,10 @@ def match_output(expected: str, actual: str) -> MatchResult:
     want = _lines(expected)
     got = _lines(actual)
     try:
-        patterns: list[re.Pattern[str] | None] = [
+        patterns: list[Pattern | None] = [
             None if line.strip() == SKIP else line_pattern(line) for line in want
         ]
-    except re.error as exc:
+    except PatternError as exc:
         return MatchResult(False, f"invalid regular expression in the expected output: {exc}")
     if _fast_match(patterns, got):
         return MatchResult(True)
@@ -125,16 +127,14 @@ def match_output(expected: str, actual: str) -> MatchResult:
     return MatchResult(False, _render(ops))
 
 
-def _fast_match(patterns: list[re.Pattern[str] | None], got: list[str]) -> bool:
+def _fast_match(patterns: list[Pattern | None], got: list[str]) -> bool:
     """The common case: no skips and every line matches in place."""
     if len(patterns) != len(got) or any(p is None for p in patterns):
         return False
     return all(p is not None and p.fullmatch(line) for p, line in zip(patterns, got, strict=True))
 
 
-def _align(
-    want: list[str], patterns: list[re.Pattern[str] | None], got: list[str]
-) -> list[tuple[str, str, int]]:
+def _align(want: list[str], patterns: list[Pattern | None], got: list[str]) -> list[tuple[str, str, int]]:
     """Align expected and actual lines with the fewest unmatched lines (an edit distance).
 
     A skip line absorbs any number of actual lines. Returns diff operations:

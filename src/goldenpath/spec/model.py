@@ -8,11 +8,12 @@ carries its documentation in ``doc`` metadata; its YAML key is the camelCase for
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from goldenpath.spec.patterns import PatternError, compile_pattern
 
 SPEC_FILE = "guide.yaml"
 TEMPLATES_DIR = "templates"
@@ -259,9 +260,16 @@ class Symptom:
         """Whether a failure with this output and message, and this exit code, shows the symptom."""
         return (
             any(needle in text for needle in self.contains)
-            or any(re.search(pattern, text, re.MULTILINE) for pattern in self.regex)
+            or any(_found(pattern, text) for pattern in self.regex)
             or (self.exit_code is not None and self.exit_code == exit_code)
         )
+
+
+def _found(pattern: str, text: str) -> bool:
+    try:
+        return compile_pattern(pattern, multiline=True).search(text) is not None
+    except PatternError:
+        return False  # lint reports the pattern
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from goldenpath.errors import Problem, UserError
 from goldenpath.host import free_port
 from goldenpath.spec.model import Guide, Parameter, Scalar
+from goldenpath.spec.patterns import PatternError, compile_pattern, pattern_problem
 
 
 def check_value(param: Parameter, value: Any) -> list[tuple[str, str]]:
@@ -30,7 +30,7 @@ def check_value(param: Parameter, value: Any) -> list[tuple[str, str]]:
             return [(f"'{param.name}' must be true or false, got {value!r}", "write true or false")]
     elif not isinstance(value, str):
         return [(f"'{param.name}' must be text, got {value!r}", "put the value in quotes")]
-    if param.pattern and isinstance(value, str) and not re.fullmatch(param.pattern, value):
+    if param.pattern and isinstance(value, str) and not _matches(param.pattern, value):
         problems.append(
             (
                 f"'{value}' does not match the pattern {param.pattern} of '{param.name}'",
@@ -41,6 +41,13 @@ def check_value(param: Parameter, value: Any) -> list[tuple[str, str]]:
         options = ", ".join(str(c) for c in param.choices)
         problems.append((f"'{value}' is not one of {options}", f"choose one of: {options}"))
     return problems
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return compile_pattern(pattern).fullmatch(value) is not None
+    except PatternError:
+        return True  # the pattern itself is the problem, reported with the spec (check_default)
 
 
 def check_default(param: Parameter) -> list[tuple[str, str]]:
@@ -55,10 +62,9 @@ def check_default(param: Parameter) -> list[tuple[str, str]]:
             )
         ]
     if param.pattern:
-        try:
-            re.compile(param.pattern)
-        except re.error as exc:
-            return [(f"invalid pattern for '{param.name}': {exc}", "fix the regular expression")]
+        problem = pattern_problem(param.pattern)
+        if problem:
+            return [(f"invalid pattern for '{param.name}': {problem}", "fix the regular expression")]
     return check_value(param, param.default)
 
 
