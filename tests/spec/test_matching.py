@@ -61,9 +61,7 @@ def test_ellipsis_line_skips_any_number_of_lines() -> None:
 def test_regex_lines_and_trailing_whitespace() -> None:
     assert match_output("id=[a-f0-9]{8} (re)\nok   \n", "id=deadbeef\r\nok\n").ok
     assert not match_output("id=[a-f0-9]{8} (re)", "id=DEADBEEF").ok
-    assert check_pattern("fine\nbad[ (re)\n") == [
-        "line 2: invalid regular expression: missing ]: ["
-    ]
+    assert check_pattern("fine\nbad[ (re)\n") == ["line 2: invalid regular expression: missing ]: ["]
 
 
 def test_patterns_run_in_linear_time_and_say_what_they_cannot_do() -> None:
