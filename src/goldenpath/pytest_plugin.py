@@ -11,6 +11,7 @@ whole on one worker. The plugin only collects and reports; each guide runs on th
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from goldenpath.errors import Problem, SandboxError, UserError
 from goldenpath.run import runner
 from goldenpath.run.junit import github_annotations, junit_properties, spec_location
 from goldenpath.run.results import GuideResult, describe_failure
+from goldenpath.sandbox import collect_leftovers
 from goldenpath.spec import loader
 from goldenpath.spec.model import SPEC_FILE, Guide
 
@@ -59,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "golden_path: a golden-path guide run end to end")
     if hasattr(config, "workerinput") or config.getoption("sandbox") is None:
         return  # xdist workers use the cluster of the main process
+    for line in collect_leftovers(_settings(config)):  # of runs that were killed: said, then gone
+        print(f"goldenpath: {line}", file=sys.stderr, flush=True)
     # Provision before xdist starts its workers, which inherit the cluster via the environment.
     _check_run(config).provision()
 

@@ -113,11 +113,27 @@ def test_unreachable_cluster_and_bad_input(tmp_path: Path) -> None:
 
 
 def test_secret_is_never_printed(tmp_path: Path) -> None:
-    secret = f"tok-{uuid.uuid4().hex}"
+    secret = f"tok/{uuid.uuid4().hex}+é"
+    encoded = {
+        "base64": "printf 'user:%s' \"$MY_TOKEN\" | base64 -w0",
+        "base64url": "printf '%s' \"$MY_TOKEN\" | base64 -w0 | tr '+/' '-_'",
+        "url": 'python3 -c \'import os, urllib.parse as u; print(u.quote(os.environ["MY_TOKEN"], safe=""))\'',
+        "json": 'python3 -c \'import json, os; print(json.dumps({"t": os.environ["MY_TOKEN"]}))\'',
+        "split": "printf '%s' \"$MY_TOKEN\" | fold -w 9",
+        "wrapped": "printf '%s' \"$MY_TOKEN$MY_TOKEN\" | base64 -w 16",
+    }
     write_guide(
         tmp_path / "gp",
         "secret",
         [
+            {"id": "copy", "title": "Copy it", "run": "export DERIVED=1"},
+            *[{"id": name, "title": name, "run": command} for name, command in encoded.items()],
+            {
+                # the runner's scratch folders (the shell's saved state) hold no secret in clear
+                "id": "disk",
+                "title": "Nothing on disk",
+                "run": '! grep -rlF -- "$MY_TOKEN" /dev/shm/goldenpath-scratch-* /tmp/goldenpath-secret-*',
+            },
             {
                 "id": "use",
                 "title": "Use the token",
@@ -127,11 +143,21 @@ def test_secret_is_never_printed(tmp_path: Path) -> None:
         parameters=[{"name": "token", "description": "Token.", "secret": True, "env": "MY_TOKEN"}],
     )
     junit = tmp_path / "junit.xml"
-    out = check(tmp_path, "--junit", str(junit), env={"MY_TOKEN": secret})
+    runs = tmp_path / "runs"
+    out = check(tmp_path, "--junit", str(junit), env={"MY_TOKEN": secret, "GOLDENPATH_RUNS_DIR": str(runs)})
     assert out.returncode == 1
     assert "token: ***" in out.stdout
-    for text in (out.stdout, out.stderr, junit.read_text()):
-        assert secret not in text
+    forms = {secret, secret.replace("/", "%2F"), secret[:9]}
+    history = tmp_path / ".goldenpath" / "history.sqlite"
+    files = [junit, history, *tmp_path.rglob("*")]
+    for text in (
+        out.stdout,
+        out.stderr,
+        *(f.read_bytes().decode("utf-8", "replace") for f in files if f.is_file()),
+    ):
+        for form in forms:
+            assert form not in text
+    assert "✓ 8. Nothing on disk" in out.stdout, out.stdout
 
 
 @pytest.mark.slow

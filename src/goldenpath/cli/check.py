@@ -17,6 +17,7 @@ from goldenpath.interrupts import sigterm_as_interrupt
 from goldenpath.review.affected import guides_to_check
 from goldenpath.run.junit import github_annotations, write_junit
 from goldenpath.run.results import describe_failure
+from goldenpath.sandbox import collect_leftovers
 
 
 def check(
@@ -42,6 +43,8 @@ def check(
     settings = config.load_settings(golden_paths=golden_paths, sandbox=sandbox_name)
     guides, rendered = plan(settings, names)
     preflight(settings, junit, history)
+    for line in collect_leftovers(settings):  # of runs that were killed: said, then gone
+        print(f"goldenpath: {line}", file=sys.stderr, flush=True)
     console = console or Console(highlight=False)
     display = CheckDisplay(console, len(rendered), parallel=jobs > 1)
     check_run = CheckRun(settings, keep=keep, history=history)

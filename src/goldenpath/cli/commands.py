@@ -18,7 +18,7 @@ from goldenpath.errors import UserError
 from goldenpath.lint.report import report as lint_report
 from goldenpath.render import renderer
 from goldenpath.render.scaffold import scaffold
-from goldenpath.sandbox import kwok, realnode
+from goldenpath.sandbox import collect_leftovers, kwok, realnode
 from goldenpath.site.build import build_site, serve_site
 from goldenpath.spec import loader, params
 from goldenpath.spec.schema import json_schema
@@ -71,6 +71,8 @@ def sandbox(action: str, sandbox_name: str) -> int:
             "the local sandbox needs nothing and a kubernetes cluster is yours"
         )
     settings = config.load_settings()
+    for line in collect_leftovers(settings):
+        print(line)
     if sandbox_name == "real-node":
         for line in getattr(realnode, action)(settings):
             print(line)
@@ -81,14 +83,16 @@ def sandbox(action: str, sandbox_name: str) -> int:
         print(f"cluster {cluster.name} is up; checks with --sandbox kwok use it")
         print(f"export KUBECONFIG={cluster.kubeconfig}")
     elif action == "down":
-        kwokctl.delete(kwok.SHARED_NAME)
-        print(f"cluster {kwok.SHARED_NAME} is down")
+        for name in [kwok.SHARED_NAME, *kwokctl.kept()]:  # half-started ones too
+            kwokctl.delete(name)
+            print(f"cluster {name} is down")
     else:
         clusters = kwokctl.status()
         if not clusters:
             print("no kwok cluster")
         for name, ready in clusters:
-            print(f"{name}: {'running' if ready else 'not answering'}")
+            hint = "not answering ('goldenpath sandbox down' removes it)"
+            print(f"{name}: {'running' if ready else hint}")
     return 0
 
 

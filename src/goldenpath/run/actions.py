@@ -23,6 +23,22 @@ from goldenpath.run.shell import Shell
 from goldenpath.sandbox.base import Session
 from goldenpath.spec.model import Expect
 
+PREREQUISITE_TIMEOUT = 60.0
+
+
+def prerequisite(shell: Shell, text: str, title: str) -> Attempt:
+    """Check one prerequisite: its command exits with 0 (anything else is an error, not a break)."""
+    out = shell.run(text, timeout=PREREQUISITE_TIMEOUT)
+    attempt = Attempt("passed", command=text, exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr)
+    if out.timed_out:
+        attempt.outcome = "error"
+        attempt.message = f"prerequisite check timed out after {PREREQUISITE_TIMEOUT:g}s"
+    elif out.exit_code != 0:
+        attempt.outcome = "error"
+        attempt.message = f"prerequisite not met: {title} (`{text}` exited with {out.exit_code})"
+        attempt.expected = "exit code 0"
+    return attempt
+
 
 def command(shell: Shell, text: str, expect: Expect, timeout: float) -> Attempt:
     """Run one command in the guide's shell and check its exit code and output."""

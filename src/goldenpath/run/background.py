@@ -39,17 +39,19 @@ class Background:
             shutil.copyfile(shell.state, state)
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                [
-                    "bash",
-                    "--noprofile",
-                    "--norc",
-                    "-c",
-                    '[ -f "$1" ] && . "$1" >/dev/null 2>&1; cd -- "$2" 2>/dev/null; . "$3"',
-                    "bash",
-                    str(state),
-                    str(shell.cwd),
-                    str(script),
-                ],
+                session.contained(
+                    [
+                        "bash",
+                        "--noprofile",
+                        "--norc",
+                        "-c",
+                        '[ -f "$1" ] && . "$1" >/dev/null 2>&1; cd -- "$2" 2>/dev/null; . "$3"',
+                        "bash",
+                        str(state),
+                        str(shell.cwd),
+                        str(script),
+                    ]
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -1,7 +1,7 @@
 """Results of a guide run: what each step did, how the guide is classified, and how to report it.
 
 Everything stored here has secrets masked (``***``) before it is stored, so a result can be
-printed, written to JUnit or kept in history without leaking a secret.
+printed, written to JUnit or kept in history without leaking a secret (see :mod:`.masking`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,7 @@ GuideOutcome = Literal["passed", "failed", "error", "timeout"]
 BROKEN: frozenset[str] = frozenset({"failed", "timeout"})
 """Step outcomes that mean the guide itself is broken (the doc is wrong, or too slow)."""
 
-MASK = "***"
 TAIL_LINES = 40
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***`` (longest first, so overlaps mask fully)."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:
@@ -115,6 +107,13 @@ class Coverage:
         if self.skipped:
             parts.append(f"{self.skipped} {'were' if self.skipped != 1 else 'was'} skipped")
         return "; ".join(parts)
+
+
+def sandbox_step(step_id: str, title: str, message: str) -> StepResult:
+    """A step the guide does not have, saying what kept the guide from running (an error)."""
+    return StepResult(
+        step_id=step_id, title=title, number=None, section="sandbox", outcome="error", message=message
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

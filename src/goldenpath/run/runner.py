@@ -24,13 +24,13 @@ from goldenpath.run.background import Background
 from goldenpath.run.cancel import Watch
 from goldenpath.run.events import Event, EventHook
 from goldenpath.run.expectations import Attempt, settled_text
-from goldenpath.run.results import GuideResult, StepResult, guide_outcome, mask, tail
+from goldenpath.run.masking import mask
+from goldenpath.run.results import GuideResult, StepResult, guide_outcome, sandbox_step, tail
 from goldenpath.run.shell import Shell
 from goldenpath.sandbox.base import GuideRun, Sandbox, Session, StepCoverage
 from goldenpath.spec import params
 from goldenpath.spec.model import Guide
 
-PREREQUISITE_TIMEOUT = 60.0
 """Seconds a prerequisite's check command may take."""
 
 
@@ -92,7 +92,7 @@ def run_guide(
     except KeyboardInterrupt:  # while the sandbox opened or closed: it cleaned up, now report it
         interrupted = True
     if interrupted:
-        steps.append(_interrupted(rendered))
+        steps.append(sandbox_step("interrupted", "interrupted", INTERRUPTED))
     result = GuideResult(
         guide_id=guide.id,
         outcome=guide_outcome(steps),
@@ -112,6 +112,9 @@ def run_guide(
     return result
 
 
+INTERRUPTED = "the run was interrupted (Ctrl-C or SIGTERM); its cleanup ran"
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM) stopped a guide run; its cleanup ran. Carries the result so far, whose
     outcome is ``error``: reports show the guide as interrupted, never as a clean pass."""
@@ -121,29 +124,11 @@ class Interrupted(KeyboardInterrupt):
         self.result = result
 
 
-def _interrupted(rendered: RenderedGuide) -> StepResult:
-    return StepResult(
-        step_id="interrupted",
-        title="interrupted",
-        number=None,
-        section="sandbox",
-        outcome="error",
-        message="the run was interrupted (Ctrl-C or SIGTERM); its cleanup ran",
-    )
-
-
 # --- one guide run ------------------------------------------------------------------------------
 
 
 def _sandbox_error(rendered: RenderedGuide, exc: SandboxError) -> StepResult:
-    return StepResult(
-        step_id="sandbox",
-        title="open the sandbox",
-        number=None,
-        section="sandbox",
-        outcome="error",
-        message=mask(str(exc), rendered.secrets.values()),
-    )
+    return sandbox_step("sandbox", "open the sandbox", mask(str(exc), rendered.secrets.values()))
 
 
 def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -> GuideResult:
@@ -177,7 +162,8 @@ class _GuideRun:
         self.emit = emit
         self.secrets = [s for s in rendered.secrets.values() if s]
         self.cancel = cancel
-        self.shell = Shell(session, cancel)
+        secret_vars = [p.env_var for p in rendered.guide.spec.parameters if p.secret]
+        self.shell = Shell(session, cancel, secret_vars)
         self.background: list[Background] = []
         self.results: list[StepResult] = []
 
@@ -271,19 +257,7 @@ class _GuideRun:
             title = first_line(text)
             self.emit(Event("step-started", self.guide.id, step_id, title, None, "prerequisites"))
             start = time.monotonic()
-            out = self.shell.run(command, timeout=PREREQUISITE_TIMEOUT)
-            attempt = Attempt(
-                "passed", command=command, exit_code=out.exit_code, stdout=out.stdout, stderr=out.stderr
-            )
-            if out.timed_out:
-                attempt.outcome, attempt.message = (
-                    "error",
-                    f"prerequisite check timed out after {PREREQUISITE_TIMEOUT:g}s",
-                )
-            elif out.exit_code != 0:
-                attempt.outcome = "error"
-                attempt.message = f"prerequisite not met: {title} (`{command}` exited with {out.exit_code})"
-                attempt.expected = "exit code 0"
+            attempt = actions.prerequisite(self.shell, command, title)
             result = StepResult(
                 step_id=step_id,
                 title=title,
@@ -292,9 +266,9 @@ class _GuideRun:
                 outcome=attempt.outcome,
                 message=self._mask(attempt.message),
                 command=self._mask(command),
-                exit_code=out.exit_code,
-                stdout=self._mask(tail(out.stdout)),
-                stderr=self._mask(tail(out.stderr)),
+                exit_code=attempt.exit_code,
+                stdout=self._mask(tail(attempt.stdout)),
+                stderr=self._mask(tail(attempt.stderr)),
                 expected=attempt.expected,
                 duration=time.monotonic() - start,
                 line=self.guide.line_of(f"spec.prerequisites[{index}]"),

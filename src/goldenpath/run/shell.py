@@ -17,6 +17,7 @@ import select
 import shlex
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -43,9 +44,11 @@ class ShellOutput:
 class Shell:
     """One persistent bash per guide run, fed one sourced script per command."""
 
-    def __init__(self, session: Session, cancel: Watch) -> None:
+    def __init__(self, session: Session, cancel: Watch, secret_vars: Iterable[str] = ()) -> None:
         self.session = session
         self.cancel = cancel
+        self.secret_vars = tuple(secret_vars)
+        """Left out of the saved state: a secret stays in memory (a restart gets it from the session)."""
         self.scratch = session.scratch
         self.state = self.scratch / "state-0.sh"
         """The latest saved state; a new file per command (rewriting one file is slow on ext4)."""
@@ -60,7 +63,7 @@ class Shell:
         read, write = os.pipe()
         try:
             proc = subprocess.Popen(
-                ["bash", "--noprofile", "--norc"],
+                self.session.contained(["bash", "--noprofile", "--norc"]),
                 stdin=subprocess.PIPE,
                 stdout=self.log,
                 stderr=subprocess.STDOUT,
@@ -94,9 +97,10 @@ class Shell:
         script.write_text(command if command.endswith("\n") else command + "\n", encoding="utf-8")
         q = shlex.quote
         fd = self.status_fd
+        unset = f"unset -v {' '.join(map(q, self.secret_vars))} 2>/dev/null; " if self.secret_vars else ""
         self._send(
             f". {q(str(script))} >{q(str(out))} 2>{q(str(err))} </dev/null {fd}>&-\n"
-            f"__goldenpath_rc=$?; {{ export -p; printf 'cd -- %q\\n' \"$PWD\"; }} "
+            f"__goldenpath_rc=$?; {{ ({unset}export -p); printf 'cd -- %q\\n' \"$PWD\"; }} "
             f">{q(str(state))} 2>/dev/null; "
             f'printf \'%s\\0%s\\0\' "$__goldenpath_rc" "$PWD" >&{fd}; unset __goldenpath_rc\n'
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from goldenpath.config import SANDBOX_NAMES, Settings
 from goldenpath.errors import Problem, UserError
-from goldenpath.sandbox import kwok, realnode
+from goldenpath.sandbox import kwok, realnode, records
 from goldenpath.sandbox.base import Sandbox
 from goldenpath.sandbox.kubernetes import KubernetesSandbox
 from goldenpath.sandbox.local import LocalSandbox
@@ -41,6 +41,12 @@ def provisioned(
     if name == "real-node":
         return realnode.running_node(settings, keep=keep)
     return contextlib.nullcontext()
+
+
+def collect_leftovers(settings: Settings) -> list[str]:
+    """Remove what runs and ephemeral clusters of processes that died left behind (see
+    :mod:`.records`); one line per thing removed."""
+    return records.collect_dead_runs() + kwok.collect_dead_clusters(settings)
 
 
 def get_sandbox(name: str, settings: Settings) -> Sandbox:

@@ -13,13 +13,15 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from goldenpath.errors import SandboxError
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
+from goldenpath.sandbox.containment import RunGroup
+from goldenpath.sandbox.records import RunRecord
 from goldenpath.sandbox.workspace import bash_version, remove_tree, scratch_folder
 
 ENV_ALLOW: tuple[str, ...] = (
@@ -77,10 +79,23 @@ class Session:
     """What the run left behind; filled in while the session closes."""
     resources: dict[str, Any] = field(default_factory=dict)
     """What :meth:`Sandbox.setup` created (a namespace, a ledger), for :meth:`Sandbox.teardown`."""
+    group: RunGroup = field(default_factory=lambda: RunGroup(None))
+    """The run's cgroup: every process the run starts joins it (see :mod:`.containment`)."""
+    record: RunRecord | None = None
+    """The run's record on disk, for whoever cleans up should this process be killed."""
 
     def with_env(self, env: Mapping[str, str]) -> Session:
         """The same session with another environment (leaks and resources stay shared)."""
         return dataclasses.replace(self, env=dict(env))
+
+    def contained(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` made to join the run's cgroup before it starts (see :mod:`.containment`)."""
+        return self.group.wrap(argv)
+
+    def owns(self, **things: str) -> None:
+        """Record what the session is about to make (a namespace, a podman store), before making it."""
+        if self.record is not None:
+            self.record.note(**things)
 
 
 class Sandbox:
@@ -159,30 +174,38 @@ class Sandbox:
             raise SandboxError(f"cannot create a workspace: {exc}") from exc
         session: Session | None = None
         scratch = root / "scratch"
+        record = RunRecord(run.run_id, run.guide_id, str(root))
+        group = RunGroup(None)
         try:
             workspace, home = root / "work", root / "home"
             try:
+                record.save()
                 for folder in (workspace, home):
                     folder.mkdir()
                 scratch = scratch_folder(root)
+                record.note(scratch=str(scratch))
+                group = RunGroup.create(run.run_id)
+                record.note(cgroup=str(group.path or ""))
                 env = self.base_env(run, root, home)
             except OSError as exc:
                 raise SandboxError(f"the workspace {root} is not usable: {exc}") from exc
             env["GOLDENPATH_WORKSPACE"] = str(workspace)
             # setup records what it creates in session.resources as it goes, so teardown can
             # remove it even when setup fails half way
-            session = Session(workspace, home, scratch, env, self)
+            session = Session(workspace, home, scratch, env, self, group=group, record=record)
             try:
                 session = self.setup(session)
                 yield session
             finally:
                 session.leaks.extend(self.teardown(session))
         finally:
-            leaks = remove_tree(root)
+            leaks = group.close()
+            leaks += remove_tree(root)
             if scratch.exists():
                 leaks += remove_tree(scratch)
             if session is not None:
                 session.leaks.extend(leaks)
+            record.discard()
 
     def check(self) -> None:
         """Raise :class:`SandboxError` when the sandbox cannot run anything."""

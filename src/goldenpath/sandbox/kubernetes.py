@@ -187,6 +187,12 @@ class KubernetesSandbox(Sandbox):
                 "annotations": {ANNOTATION_OWNER: f"{socket.gethostname()}:{os.getpid()}"},
             },
         }
+        # The kubeconfig first: with it, the run's record lets a later run delete the namespace
+        # should this process be killed while it exists.
+        kubeconfig = session.scratch / "kubeconfig"
+        kubeconfig.write_text(self._kubeconfig_for(namespace), encoding="utf-8")
+        kubeconfig.chmod(0o600)
+        session.owns(namespace=namespace, kubeconfig=str(kubeconfig))
         # The ledger ignores goldenpath's namespaces, so it is listed while ours is created.
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             ledger = pool.submit(self._ledger)
@@ -200,9 +206,6 @@ class KubernetesSandbox(Sandbox):
             # recorded as soon as it exists, so teardown deletes it even if the rest fails
             session.resources["namespace"] = namespace
             session.resources["ledger"] = ledger.result()
-        kubeconfig = session.scratch / "kubeconfig"
-        kubeconfig.write_text(self._kubeconfig_for(namespace), encoding="utf-8")
-        kubeconfig.chmod(0o600)
         env = dict(session.env, KUBECONFIG=str(kubeconfig), GOLDENPATH_NAMESPACE=namespace)
         return session.with_env(env)
 

@@ -15,12 +15,14 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from goldenpath import host
 from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.host import stop_pid_files
@@ -196,8 +198,9 @@ class KwokCtl:
     def delete(self, name: str) -> None:
         """Stop the cluster's processes and remove its folder; safe when it is already gone."""
         folder = self.cluster_dir(name)
-        (self.workdir / f"{name}.kwokctl.yaml").unlink(missing_ok=True)
+        stop_creator(self.workdir, name)
         if not folder.exists():
+            remove_cluster(self.workdir, name)
             return
         try:
             # A kubeconfig path that does not exist keeps kwokctl away from ~/.kube/config.
@@ -212,13 +215,72 @@ class KwokCtl:
             )
         except SandboxError:
             stop_pid_files(folder / "pids")
-            shutil.rmtree(folder, ignore_errors=True)
+        # a start that was killed half way leaves components kwokctl does not know of yet
+        remove_cluster(self.workdir, name)
+
+    def kept(self) -> list[str]:
+        """Ephemeral clusters kept with ``--keep`` by check runs that have ended."""
+        return [
+            p.name.removesuffix(".kept")
+            for p in sorted(self.workdir.glob("*.kept"))
+            if (found := _EPHEMERAL.fullmatch(p.name.removesuffix(".kept")))
+            and not host.pid_alive(int(found.group(1)))
+        ]
 
     def status(self) -> list[tuple[str, bool]]:
         clusters = self.workdir / "clusters"
         if not clusters.is_dir():
             return []
         return [(d.name, self.get(d.name) is not None) for d in sorted(clusters.iterdir()) if d.is_dir()]
+
+
+def _mentioning(markers: list[str]) -> list[int]:
+    me = os.getpid()
+    return [
+        pid
+        for pid in host.processes(lambda pid, _stat: pid != me)
+        if any(marker in host.command_line(pid) for marker in markers)
+    ]
+
+
+def stop_creator(workdir: Path, name: str) -> None:
+    """Stop a ``kwokctl create`` of the cluster that outlived the run that started it."""
+    host.stop_pids(_mentioning([str(workdir / f"{name}.kwokctl.yaml")]))
+
+
+def remove_cluster(workdir: Path, name: str) -> None:
+    """Stop every process of a cluster, also of one whose start was killed half way (its
+    kwokctl first, so it starts nothing more), and remove its folder and files."""
+    folder = workdir / "clusters" / name
+    config = workdir / f"{name}.kwokctl.yaml"
+    stop_creator(workdir, name)
+    host.stop_pids(_mentioning([f"{folder}/"]))  # etcd, the control plane, kwok
+    shutil.rmtree(folder, ignore_errors=True)
+    for leftover in (config, workdir / f"{name}.kept"):
+        leftover.unlink(missing_ok=True)
+
+
+_EPHEMERAL = re.compile(r"goldenpath(?:-[a-z]+)*-([0-9]+)")
+"""An ephemeral cluster's name: a flavour's prefix and the pid of the check run it belongs to."""
+
+
+def collect_dead_clusters(settings: Settings, keep: str | None = None) -> list[str]:
+    """Remove the ephemeral clusters of check runs that died, except those kept with ``--keep``
+    (and ``keep``); one line per cluster removed."""
+    workdir = sandbox_dir(settings) / "kwok"
+    clusters = workdir / "clusters"
+    names = {p.name for p in clusters.iterdir()} if clusters.is_dir() else set()
+    names |= {p.name.removesuffix(".kwokctl.yaml") for p in workdir.glob("*.kwokctl.yaml")}
+    lines = []
+    for name in sorted(names):
+        found = _EPHEMERAL.fullmatch(name)
+        if found is None or name == keep or (workdir / f"{name}.kept").exists():
+            continue
+        if host.pid_alive(int(found.group(1))):
+            continue
+        remove_cluster(workdir, name)
+        lines.append(f"removed the kwok cluster {name} of a check run that died (pid {found.group(1)})")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -262,6 +324,8 @@ def running_cluster(settings: Settings, keep: bool = False, flavour: Flavour = K
             os.environ.pop(flavour.env_var, None)
         if ephemeral and not keep:
             kwokctl.delete(cluster.name)
+        elif ephemeral:  # kept for debugging: no later run collects it; 'sandbox down' does
+            (kwokctl.workdir / f"{cluster.name}.kept").touch()
         else:
             wait_for_deleted_namespaces(Kubectl(str(cluster.kubeconfig)))
 

@@ -21,7 +21,6 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from goldenpath import host
 from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.node import NodeConfig, NodeInfo, RealNode, containerd, podman, registry
@@ -65,16 +64,10 @@ def collect_dead(settings: Settings, node: RealNode, report: Callable[[str], Non
         for line in done:
             report(line)
         running = node.running()
-        kwokctl = kwok.KwokCtl(settings)
-        clusters = kwokctl.workdir / "clusters"
-        for folder in sorted(clusters.iterdir()) if clusters.is_dir() else []:
-            pid = folder.name.removeprefix(f"{PREFIX}-")
-            if folder.name.startswith(f"{PREFIX}-") and pid.isdigit() and not host.pid_alive(int(pid)):
-                if running is not None and running.cluster == folder.name:
-                    continue  # kept with --keep: alive until 'goldenpath sandbox down'
-                kwokctl.delete(folder.name)
-                done.append(f"removed the kwok cluster {folder.name} of a check run that died")
-                report(done[-1])
+        # a node kept with --keep keeps its cluster alive until 'goldenpath sandbox down'
+        for line in kwok.collect_dead_clusters(settings, keep=running.cluster if running else None):
+            done.append(line)
+            report(line)
     return done
 
 
@@ -152,6 +145,7 @@ class RealNodeSandbox(KubernetesSandbox):
         # beside the workspace, not in the runner's scratch folder (tmpfs): image layers are big
         root = session.workspace.parent / "containers"
         session.resources["podman"] = root
+        session.owns(podman=str(root))
         env = podman.prepare(
             root,
             platform_registry=self.info.platform_registry,

@@ -92,7 +92,7 @@ def _start(session: Session, guide: RenderedGuide) -> None:
         env = {k: v for k, v in session.env.items() if k != "GOLDENPATH_RUN_ID"}
         env.update(PORT=str(port), GOLDENPATH_STAND_IN=session.env["GOLDENPATH_RUN_ID"])
         proc = subprocess.Popen(
-            ["bash", "-c", _CRI_LINES, "stand-in", stand_in.run],
+            session.contained(["bash", "-c", _CRI_LINES, "stand-in", stand_in.run]),
             cwd=session.workspace,
             env=env,
             stdout=log,

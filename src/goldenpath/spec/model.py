@@ -110,7 +110,7 @@ class Parameter:
     default: Scalar | None = spec_field(
         "Value used on the page and in checks. Required unless the parameter is secret.", None
     )
-    pattern: str | None = spec_field("Regular expression a string value must match fully.", None)
+    pattern: str | None = spec_field("Regular expression (RE2 syntax) a string value must match fully.", None)
     choices: tuple[Scalar, ...] = spec_field("Allowed values.", ())
     secret: bool = spec_field(
         "A secret: the page shows a placeholder, checks read it from `env`, output masks it.", False
@@ -162,7 +162,7 @@ class Ready:
 
     port: int | str | None = spec_field("TCP port on 127.0.0.1 that accepts connections.", None)
     http: str | None = spec_field("URL that answers with a 2xx status.", None)
-    log: str | None = spec_field("Regular expression to wait for in the process output.", None)
+    log: str | None = spec_field("Regular expression (RE2) to wait for in the process output.", None)
     timeout: float = spec_field("Seconds to wait for readiness.", 30.0)
 
 
@@ -173,7 +173,7 @@ class Expect:
     exit_code: int | None = spec_field("Expected exit code of a `run` step (default 0).", None)
     contains: tuple[str, ...] = spec_field("Text the output must contain.", ())
     not_contains: tuple[str, ...] = spec_field("Text the output must not contain.", ())
-    matches: tuple[str, ...] = spec_field("Regular expressions the output must match.", ())
+    matches: tuple[str, ...] = spec_field("Regular expressions (RE2) the output must match.", ())
     output: str | None = spec_field(
         '"You should see": output shown on the page and matched tolerantly: `...` skips lines '
         "or text, placeholders such as `<hash>`, `<ip>`, `<duration>`, `<timestamp>`, `<number>` "
@@ -253,7 +253,7 @@ class Symptom:
     is enough; texts and patterns are looked for in the step's output and its failure message."""
 
     contains: tuple[str, ...] = spec_field("Texts, any of which the failure shows.", ())
-    regex: tuple[str, ...] = spec_field("Regular expressions, any of which the failure matches.", ())
+    regex: tuple[str, ...] = spec_field("Regular expressions (RE2), any of which the failure matches.", ())
     exit_code: int | None = spec_field("The step's exit code.", None)
 
     def seen_in(self, text: str, exit_code: int | None) -> bool:
