@@ -27,6 +27,7 @@ from goldenpath.node import RealNode
 from goldenpath.node.snapshot import snapshot
 from goldenpath.sandbox import kwok, realnode
 from goldenpath.sandbox.kubernetes import pid_alive
+from helpers import locked
 
 try:
     from _pytest.nodeid import NodeId
@@ -36,18 +37,6 @@ except ImportError:  # before pytest 9.2 node ids are strings, which pytest-xdis
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "gp-test-"
 MISSING = "kwok binaries missing: run scripts/build-sandbox-cluster"
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise cluster starts and stops on this machine (kwokctl picks free ports racily)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +60,7 @@ def kwok_cluster(kwok_ctl: kwok.KwokCtl) -> Iterator[kwok.Cluster]:
     """A running kwok cluster for this test process, deleted at the end of the session."""
     lock = kwok_ctl.workdir / "tests.lock"
     name = f"{PREFIX}{os.getpid()}"
-    with _locked(lock):
+    with locked(lock):
         for other, _ready in kwok_ctl.status():
             pid = other.removeprefix(PREFIX).split("-")[0]
             if other.startswith(PREFIX) and pid.isdigit() and not pid_alive(int(pid)):
@@ -80,7 +69,7 @@ def kwok_cluster(kwok_ctl: kwok.KwokCtl) -> Iterator[kwok.Cluster]:
     try:
         yield cluster
     finally:
-        with _locked(lock):
+        with locked(lock):
             kwok_ctl.delete(name)
 
 
@@ -89,12 +78,12 @@ def extra_cluster(kwok_ctl: kwok.KwokCtl) -> Iterator[kwok.Cluster]:
     """A second, throw-away cluster for tests that break it."""
     lock = kwok_ctl.workdir / "tests.lock"
     name = f"{PREFIX}{os.getpid()}-extra"
-    with _locked(lock):
+    with locked(lock):
         cluster = kwok_ctl.create(name)
     try:
         yield cluster
     finally:
-        with _locked(lock):
+        with locked(lock):
             kwok_ctl.delete(name)
 
 

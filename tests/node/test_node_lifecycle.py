@@ -204,7 +204,7 @@ def test_a_node_whose_check_run_died_is_collected_by_the_next_command(real_node:
     assert lines[0] == f"collecting the real node of cluster {name}, left by a process that died"
     assert any(line.startswith("unmounted ") for line in lines), lines
     assert any(BRIDGE in line for line in lines), lines
-    assert f"removed the kwok cluster {name} of a check run that died" in lines
+    assert f"removed the kwok cluster {name} of a check run that died (pid {child.pid})" in lines
     assert lines[-1] == "no real node"
     assert not (real_node.sandbox_dir / "kwok" / "clusters" / name).exists()
     assert_clean(before, real_node.sandbox_dir)

@@ -28,7 +28,7 @@ from goldenpath.run.results import GuideResult
 from goldenpath.sandbox import kwok
 from goldenpath.sandbox.kubernetes import ANNOTATION_OWNER, LABEL_GUIDE, LABEL_RUN, Kubectl, KubernetesSandbox
 from goldenpath.spec import loader
-from helpers import write_guide
+from helpers import processes_with, write_guide
 
 pytestmark = pytest.mark.cluster
 
@@ -309,10 +309,11 @@ def test_namespace_of_a_killed_run_is_collected_at_the_next_start(
             cluster_step("wait", "sleep 120", timeout=150),
         ],
     )
+    env = {**check_env(kwok_cluster), "GOLDENPATH_RUNS_DIR": str(tmp_path / "runs")}
     proc = subprocess.Popen(
         [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "gp"), "--sandbox", "kubernetes"],
         cwd=tmp_path,
-        env=check_env(kwok_cluster),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -320,11 +321,36 @@ def test_namespace_of_a_killed_run_is_collected_at_the_next_start(
     namespace = wait_for_file(marker, proc)
     proc.kill()
     proc.communicate(timeout=30)
-    kill_processes_with(f"GOLDENPATH_GUIDE={guide_id}")
     meta = json.loads(kubectl("get", "namespace", namespace, "-o", "json"))["metadata"]
     assert meta["annotations"][ANNOTATION_OWNER].endswith(f":{proc.pid}")
     assert "deletionTimestamp" not in meta, "nothing deleted it: the run was killed"
+    assert processes_with(f"GOLDENPATH_GUIDE={guide_id}"), "SIGKILL leaves the step running"
 
+    # The next check, even one on the local sandbox, deletes the namespace and stops the step.
+    write_guide(tmp_path / "next", "local", [{"id": "ok", "title": "OK", "run": "true"}])
+    after = subprocess.run(
+        [GOLDENPATH, "check", "--golden-paths", str(tmp_path / "next")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert f"deleted namespace {namespace} left by run" in after.stderr
+    assert processes_with(f"GOLDENPATH_GUIDE={guide_id}") == []
+    kubectl("wait", "--for=delete", f"namespace/{namespace}", "--timeout=60s", timeout=90)
+    assert not namespace_exists(kubectl, namespace)
+
+
+def test_namespace_of_an_unrecorded_dead_run_is_collected_by_the_sandbox(
+    tmp_path: Path, kwok_cluster: kwok.Cluster, kubectl: Kubectl, guide_id: str
+) -> None:
+    # A run record can be lost with its machine's temp folder; the owner annotation still tells.
+    namespace = f"gp-{guide_id}-dead"
+    kubectl("create", "namespace", namespace)
+    kubectl("label", "namespace", namespace, f"{LABEL_RUN}=dead", f"{LABEL_GUIDE}={guide_id}")
+    kubectl("annotate", "namespace", namespace, f"{ANNOTATION_OWNER}={socket.gethostname()}:999999999")
     sandbox_on(kwok_cluster)  # the next start: check() collects namespaces of dead runs
     kubectl("wait", "--for=delete", f"namespace/{namespace}", "--timeout=60s", timeout=90)
     assert not namespace_exists(kubectl, namespace)

@@ -6,6 +6,7 @@ and the history are read directly, not through the product.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import processes_with, write_guide
+from goldenpath import config
+from goldenpath.sandbox import kwok
+from helpers import REPO, locked, processes_with, write_guide
 
 GOLDENPATH = str(Path(sys.executable).parent / "goldenpath")
 
@@ -166,3 +169,90 @@ def test_a_live_run_is_never_collected(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert processes_with(marker) == []
     assert not (tmp_path / "runs").exists()
+
+
+# --- clusters ---------------------------------------------------------------------------------
+
+
+def _mentioning(text: str) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if text in cmdline and state != "Z":
+                found.append(cmdline)
+    return found
+
+
+def _tests_lock() -> contextlib.AbstractContextManager[None]:
+    """The lock test sessions take to start clusters (kwokctl picks free ports racily)."""
+    return locked(kwok.KwokCtl(config.load_settings(REPO)).workdir / "tests.lock")
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, kwok_ctl: kwok.KwokCtl) -> Iterator[Path]:
+    """A sandbox folder of its own (the built binaries linked in): its clusters are this test's."""
+    folder = tmp_path / "sandbox"
+    folder.mkdir()
+    (folder / "bin").symlink_to(kwok_ctl.bin)
+    versions = kwok_ctl.root / "versions.env"
+    if versions.is_file():
+        (folder / "versions.env").write_text(versions.read_text())
+    yield folder
+    for name in ("goldenpath", *(p.name for p in (folder / "kwok" / "clusters").glob("*"))):
+        kwok.remove_cluster(folder / "kwok", name)  # whatever a failed assertion left
+
+
+def _kill_when_started(argv: list[str], cwd: Path, env: dict[str, str], started: str) -> int:
+    """Run ``argv``; SIGKILL it as soon as a process mentioning ``started`` runs (mid-start)."""
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any("etcd" in line for line in _mentioning(started)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the cluster never started"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    return proc.pid
+
+
+@pytest.mark.cluster
+@pytest.mark.slow
+def test_a_cluster_start_killed_half_way_is_removed(tmp_path: Path, sandbox_dir: Path) -> None:
+    env = {**_env(tmp_path), "GOLDENPATH_SANDBOX_DIR": str(sandbox_dir)}
+    env.pop("GOLDENPATH_KWOK_KUBECONFIG", None)
+    clusters = sandbox_dir / "kwok" / "clusters"
+
+    def goldenpath(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GOLDENPATH, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    # `sandbox up` killed while its cluster starts: `sandbox down` removes all of it.
+    with _tests_lock():
+        _kill_when_started([GOLDENPATH, "sandbox", "up"], tmp_path, env, f"{clusters}/goldenpath/")
+    status = goldenpath("sandbox", "status")
+    assert status.returncode == 0 and status.stdout.startswith("goldenpath: "), status.stdout + status.stderr
+    down = goldenpath("sandbox", "down")
+    assert down.returncode == 0 and "cluster goldenpath is down" in down.stdout, down.stdout + down.stderr
+    assert _mentioning(str(sandbox_dir / "kwok")) == []
+    assert not (clusters / "goldenpath").exists()
+
+    # A check killed while its own cluster starts: the next command removes that cluster.
+    write_guide(
+        tmp_path / "gp",
+        "on-cluster",
+        [{"id": "ns", "title": "Namespaces", "run": "kubectl get ns", "requires": ["cluster"]}],
+    )
+    check = [GOLDENPATH, "check", "--golden-paths", "gp", "--sandbox", "kwok"]
+    with _tests_lock():
+        pid = _kill_when_started(check, tmp_path, env, f"{clusters}/goldenpath-")
+    status = goldenpath("sandbox", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"removed the kwok cluster goldenpath-{pid} of a check run that died" in status.stdout
+    assert _mentioning(str(sandbox_dir / "kwok")) == []
+    assert list(clusters.iterdir()) == []

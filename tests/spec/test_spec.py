@@ -252,8 +252,8 @@ CASES = {
     ),
     "invalid parameter pattern": (
         VALID.replace('pattern: "^[a-z]+$"', 'pattern: "^[a-z+$"'),
-        16,
-        "spec.parameters[0].default",
+        17,
+        "spec.parameters[0].pattern",
         "invalid pattern for 'service_name'",
         "fix the regular expression",
     ),

@@ -9,6 +9,7 @@ that takes longer than :data:`MAX_SECONDS` stops (see :func:`time_limit`).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import threading
@@ -17,7 +18,10 @@ from types import FrameType
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
+
+from goldenpath.spec.inputs import MAX_FILE_BYTES
 
 MAX_OUTPUT = 1_000_000
 """Most characters one string, list or rendered template may have."""
@@ -100,6 +104,22 @@ def time_limit(seconds: float = MAX_SECONDS) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+class TemplateFolder(jinja2.FileSystemLoader):
+    """A guide's templates/ folder; a file larger than the spec limit is refused before it is read."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # refuses '..' like the loader itself
+        for folder in self.searchpath:
+            path = os.path.join(folder, *pieces)
+            if os.path.isfile(path) and os.path.getsize(path) > MAX_FILE_BYTES:
+                raise RenderLimitError(
+                    f"the template is {os.path.getsize(path):,} bytes; at most {MAX_FILE_BYTES:,} are read"
+                )
+        return super().get_source(environment, template)
 
 
 def jinja_env(

@@ -19,7 +19,7 @@ import jinja2
 from goldenpath import config
 from goldenpath.errors import Problem, UserError
 from goldenpath.render import manifests
-from goldenpath.render.jinja import jinja_env, sized, substitute, time_limit
+from goldenpath.render.jinja import TemplateFolder, jinja_env, sized, substitute, time_limit
 from goldenpath.render.template_lines import source_line, template_line
 from goldenpath.spec import params
 from goldenpath.spec.loader import content_hash
@@ -130,7 +130,7 @@ class _Renderer:
         self.values = dict(values)
         self.kubernetes_version = kubernetes_version
         self.problems: list[Problem] = []
-        self.env = jinja_env(jinja2.FileSystemLoader(str(guide.templates_dir)), bytecode_cache)
+        self.env = jinja_env(TemplateFolder(str(guide.templates_dir)), bytecode_cache)
 
     def text(self, source: str, path: str) -> str:
         """Render a string from the spec; on error, record a problem at the field's line."""
@@ -186,8 +186,15 @@ class _Renderer:
                     "check the {{ }} and {% %} tags",
                 )
             )
-        except jinja2.TemplateNotFound:
-            self._add(path, f"template '{name}' not found", "create it under templates/")
+        except jinja2.TemplateNotFound as exc:
+            if exc.name == name:
+                self._add(path, f"template '{name}' not found", "create it under templates/")
+            else:  # an include or import inside it: only templates/ is searched, never above it
+                line = template_line(exc.__traceback__, template_path)
+                message = f"the template includes '{exc.name}', which is not under templates/"
+                self.problems.append(
+                    Problem(template_path, line, "", message, "include a file of templates/")
+                )
         except jinja2.UndefinedError as exc:
             line = template_line(exc.__traceback__, template_path)
             self.problems.append(

@@ -26,8 +26,10 @@ from goldenpath import host
 from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.host import stop_pid_files
+from goldenpath.node import RealNode
 from goldenpath.node import cluster as node_cluster
 from goldenpath.node.config import node_ca
+from goldenpath.node.errors import NodeError
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
 from goldenpath.sandbox import standins
 from goldenpath.sandbox.base import Session, StepCoverage
@@ -266,7 +268,12 @@ _EPHEMERAL = re.compile(r"goldenpath(?:-[a-z]+)*-([0-9]+)")
 
 def collect_dead_clusters(settings: Settings, keep: str | None = None) -> list[str]:
     """Remove the ephemeral clusters of check runs that died, except those kept with ``--keep``
-    (and ``keep``); one line per cluster removed."""
+    (and ``keep``); one line per cluster removed. The cluster of a real node is spared: the node
+    goes first, by the real-node sandbox's own collection."""
+    spared = {keep}
+    with contextlib.suppress(NodeError):
+        node = RealNode(sandbox_dir(settings)).state()
+        spared.add(node.cluster if node is not None else None)
     workdir = sandbox_dir(settings) / "kwok"
     clusters = workdir / "clusters"
     names = {p.name for p in clusters.iterdir()} if clusters.is_dir() else set()
@@ -274,7 +281,7 @@ def collect_dead_clusters(settings: Settings, keep: str | None = None) -> list[s
     lines = []
     for name in sorted(names):
         found = _EPHEMERAL.fullmatch(name)
-        if found is None or name == keep or (workdir / f"{name}.kept").exists():
+        if found is None or name in spared or (workdir / f"{name}.kept").exists():
             continue
         if host.pid_alive(int(found.group(1))):
             continue

@@ -23,7 +23,7 @@ import yaml
 
 from goldenpath.errors import Problem
 from goldenpath.spec import model
-from goldenpath.spec.inputs import MAX_DEPTH, too_deep
+from goldenpath.spec.inputs import MAX_DEPTH, out_of_shape
 
 _MISSING = object()
 
@@ -280,28 +280,30 @@ def pure_python_yaml_error(text: str, *, all_documents: bool = False) -> yaml.Ma
 
 def yaml_problem(file: Path, text: str, exc: yaml.YAMLError) -> Problem:
     """A YAML syntax error as a problem at the line a reader should look at."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character: at its line, on one line
+        at = text[: exc.position].count("\n") + 1
+        return Problem(
+            file, at, "", f"invalid YAML: control character U+{exc.character:04X} is not allowed", "remove it"
+        )
     if not isinstance(exc, yaml.MarkedYAMLError):
-        return Problem(file, None, "", f"invalid YAML: {exc}")
+        return Problem(file, None, "", "invalid YAML: " + " ".join(str(exc).split()))
     exc = pure_python_yaml_error(text) or exc
     mark = exc.problem_mark or exc.context_mark
     if exc.context_mark and "end of stream" in (exc.problem or ""):
         # An unclosed quote or bracket runs to the end of the file: point at its start.
         mark = exc.context_mark
     line = mark.line + 1 if mark else None
+    if "maximum nesting depth" in (exc.problem or ""):  # libyaml's own limit, above ours
+        return _too_deep(file, line)
     message = f"invalid YAML: {exc.problem or exc.context}"
     if exc.problem and exc.context and exc.context_mark:
         message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
     return Problem(file, line, "", message, "fix the YAML syntax at that line")
 
 
-def _too_deep(file: Path, line: int | None) -> Problem:
-    return Problem(
-        file,
-        line,
-        "",
-        f"the YAML is nested more than {MAX_DEPTH} levels deep",
-        "no spec needs that much nesting",
-    )
+def _too_deep(file: Path, line: int | None, message: str = "") -> Problem:
+    message = message or f"the YAML is nested more than {MAX_DEPTH} levels deep"
+    return Problem(file, line, "", message, "no spec needs that much nesting or repetition")
 
 
 def convert_document(file: Path, text: str, cls: type) -> tuple[Any, dict[str, int], list[Problem]]:
@@ -319,9 +321,9 @@ def convert_document(file: Path, text: str, cls: type) -> tuple[Any, dict[str, i
             return None, {}, [_too_deep(file, None)]
         if root is None:
             return None, {}, [Problem(file, 1, "", "the spec is empty", "start from an existing guide")]
-        deep = too_deep(root)
-        if deep is not None:
-            return None, {}, [_too_deep(file, deep)]
+        shape = out_of_shape(root)
+        if shape is not None:
+            return None, {}, [_too_deep(file, *shape)]
         converter = _Converter(file, loader)
         value = converter.convert(root, cls, "")
         return value, converter.lines, converter.problems

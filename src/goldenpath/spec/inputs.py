@@ -17,6 +17,9 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 """Largest spec or template read (a real one is a few kilobytes)."""
 MAX_DEPTH = 64
 """Deepest YAML nesting accepted (a spec nests about eight levels)."""
+MAX_VALUES = 100_000
+"""Most values a YAML document may hold once its aliases are expanded (a spec holds hundreds);
+anchors that repeat each other expand exponentially, a "billion laughs"."""
 
 
 def read_text(file: Path, what: str) -> tuple[str | None, Problem | None]:
@@ -52,13 +55,21 @@ def decode(file: Path, data: bytes, what: str) -> tuple[str | None, Problem | No
         )
 
 
-def too_deep(node: yaml.Node) -> int | None:
-    """The line of the first value nested deeper than :data:`MAX_DEPTH`, or None."""
+def out_of_shape(node: yaml.Node) -> tuple[int, str] | None:
+    """(line, message) for the first value nested deeper than :data:`MAX_DEPTH`, or where the
+    document grows past :data:`MAX_VALUES` values; None when it is within both."""
     stack: list[tuple[yaml.Node, int]] = [(node, 1)]
+    seen = 0
     while stack:
         current, depth = stack.pop()
+        seen += 1
         if depth > MAX_DEPTH:
-            return current.start_mark.line + 1
+            return current.start_mark.line + 1, f"the YAML is nested more than {MAX_DEPTH} levels deep"
+        if seen > MAX_VALUES:
+            return (
+                current.start_mark.line + 1,
+                f"the YAML holds more than {MAX_VALUES:,} values once its aliases are expanded",
+            )
         if isinstance(current, yaml.MappingNode):
             stack.extend((value, depth + 1) for _, value in current.value)
         elif isinstance(current, yaml.SequenceNode):

@@ -85,12 +85,23 @@ def _check_guide(guide: Guide) -> list[Problem]:
             f"rename the folder or set id: {folder}",
         )
 
+    minutes = guide.spec.estimated_minutes
+    if minutes is not None and not 1 <= minutes <= 24 * 60:
+        add("spec.estimatedMinutes", f"{minutes} minutes is out of range", "use 1 to 1440")
+
     seen_params: set[str] = set()
     for i, param in enumerate(guide.spec.parameters):
         path = f"spec.parameters[{i}]"
         if param.name in seen_params:
             add(f"{path}.name", f"duplicate parameter '{param.name}'", "give each a unique name")
         seen_params.add(param.name)
+        if param.pattern and (problem := pattern_problem(param.pattern)):
+            add(
+                f"{path}.pattern",
+                f"invalid pattern for '{param.name}': {problem}",
+                "fix the regular expression",
+            )
+            continue
         for message, hint in params.check_default(param):
             add(f"{path}.default", message, hint)
 
@@ -130,7 +141,14 @@ def _check_guide(guide: Guide) -> list[Problem]:
                     add(f"{path}.ready", "set exactly one of port, http, log", "keep one condition")
             if step.file is not None:
                 template = guide.templates_dir / step.file.template
-                if not template.is_file():
+                name = Path(step.file.template)
+                if name.is_absolute() or ".." in name.parts:
+                    add(
+                        f"{path}.file.template",
+                        f"template '{step.file.template}' is not under templates/",
+                        "name a file of the guide's templates/ folder",
+                    )
+                elif not template.is_file():
                     add(
                         f"{path}.file.template",
                         f"template '{step.file.template}' not found in {guide.templates_dir}",
@@ -195,18 +213,25 @@ def _escaping_templates(guide: Guide) -> list[Problem]:
     (a link to /etc/passwd would publish it on the site). Links between guides' templates are fine."""
     root = guide.folder.parent.resolve()
     problems = []
-    if guide.templates_dir.is_dir():
-        for path in sorted(guide.templates_dir.rglob("*")):
-            if not path.resolve().is_relative_to(root):
-                problems.append(
-                    Problem(
-                        path,
-                        None,
-                        "",
-                        f"the template links outside the golden paths ({path.resolve()})",
-                        "copy the file into the guide's templates/ folder, or link one under golden_paths/",
-                    )
+    pending = [guide.templates_dir] if guide.templates_dir.is_dir() else []
+    walked: set[Path] = set()
+    while pending:
+        path = pending.pop()
+        target = path.resolve()
+        if not target.is_relative_to(root):
+            what = "template folder" if path.is_dir() else "template"
+            problems.append(
+                Problem(
+                    path,
+                    None,
+                    "",
+                    f"the {what} links outside the golden paths ({target})",
+                    "copy the file into the guide's templates/ folder, or link one under golden_paths/",
                 )
+            )
+        elif path.is_dir() and target not in walked:  # a link back up is walked once
+            walked.add(target)
+            pending.extend(sorted(path.iterdir(), reverse=True))
     return problems
 
 
@@ -241,6 +266,9 @@ def _bounds(step: Step) -> list[tuple[str, tuple[str, str]]]:
             found.append(("retry.settle", ("settle cannot be negative", "use 0 to retry to the end, or 3")))
     if step.ready is not None:
         seconds("ready.timeout", step.ready.timeout)
+    code = step.expect.exit_code
+    if code is not None and not 0 <= code <= 255:
+        found.append(("expect.exitCode", (f"exit code {code} cannot happen", "use 0 to 255")))
     return found
 
 
