@@ -107,3 +107,21 @@ def test_bad_spec_fails_with_file_and_line(project: Path) -> None:
     output = result.stdout + result.stderr
     assert f"specs/sample-task/guide.yaml:{line}: metadata.colour: unknown key 'colour'" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_a_template_linked_outside_is_never_published(project: Path) -> None:
+    templates = project / "specs" / "sample-service" / "templates"
+    victim = next(p for p in sorted(templates.iterdir()) if p.is_file())
+    victim.unlink()
+    secret = project / "outside-secret.txt"
+    secret.write_text("root:x:0:0:do-not-publish-me\n", encoding="utf-8")
+    victim.symlink_to(secret)
+    result = mkdocs_build(project)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"{victim.name}: the template links outside the golden paths ({secret})" in output
+    assert "Traceback" not in output
+    site = project / "site"
+    published = [p for p in site.rglob("*") if p.is_file()] if site.exists() else []
+    assert not any("do-not-publish-me" in p.read_text(errors="replace") for p in published)

@@ -113,7 +113,10 @@ class Parameter:
     pattern: str | None = spec_field("Regular expression (RE2 syntax) a string value must match fully.", None)
     choices: tuple[Scalar, ...] = spec_field("Allowed values.", ())
     secret: bool = spec_field(
-        "A secret: the page shows a placeholder, checks read it from `env`, output masks it.", False
+        "A secret: the page shows a placeholder, checks read it from `env`, and every report masks it"
+        " (`***`): raw, base64 and base64url (also inside a longer value), URL-encoded, JSON-escaped,"
+        " and split by a line break.",
+        False,
     )
     env: str | None = spec_field(
         "Environment variable a secret's value is read from at run time (default: GOLDENPATH_SECRET_<NAME>).",
