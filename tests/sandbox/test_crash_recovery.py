@@ -39,6 +39,21 @@ def _wait_for(path: Path, proc: subprocess.Popen[str], seconds: float = 30) -> N
         time.sleep(0.05)
 
 
+def _start_server_guide(tmp_path: Path, marker: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``goldenpath check`` of a guide with a server, a daemon and a long step (it touches
+    ``<tmp>/started`` when the long step begins)."""
+    _server_guide(tmp_path, marker)
+    proc = subprocess.Popen(
+        [GOLDENPATH, "check", "--golden-paths", "gp"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return proc
+
+
 def _server_guide(tmp_path: Path, marker: str) -> None:
     write_guide(
         tmp_path / "gp",
@@ -81,16 +96,8 @@ def _collect_whatever_a_failed_test_left(tmp_path: Path) -> Iterator[None]:
 @pytest.mark.slow
 def test_sigkill_mid_step_is_collected_by_the_next_check(tmp_path: Path) -> None:
     marker = f"gp-kill9-{uuid.uuid4().hex}"
-    _server_guide(tmp_path, marker)
     env = _env(tmp_path)
-    proc = subprocess.Popen(
-        [GOLDENPATH, "check", "--golden-paths", "gp"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _start_server_guide(tmp_path, marker, env)
     _wait_for(tmp_path / "started", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -140,16 +147,8 @@ def test_sigkill_mid_step_is_collected_by_the_next_check(tmp_path: Path) -> None
 
 def test_a_live_run_is_never_collected(tmp_path: Path) -> None:
     marker = f"gp-live-{uuid.uuid4().hex}"
-    _server_guide(tmp_path, marker)
     env = _env(tmp_path)
-    proc = subprocess.Popen(
-        [GOLDENPATH, "check", "--golden-paths", "gp"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _start_server_guide(tmp_path, marker, env)
     try:
         _wait_for(tmp_path / "started", proc)
         status = subprocess.run(
