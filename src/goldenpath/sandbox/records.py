@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from goldenpath.host import start_time, sweep
+from goldenpath.host import pid_alive, start_time, sweep
 from goldenpath.node import podman
 from goldenpath.sandbox import containment
 from goldenpath.sandbox.workspace import remove_tree
@@ -77,7 +77,9 @@ class RunRecord:
             self.path.parent.rmdir()  # the last run leaves nothing behind
 
     def owner_alive(self) -> bool:
-        return self.started is not None and start_time(self.pid) == self.started
+        if self.started is None:  # no /proc to tell a recycled pid from its owner: trust the pid
+            return pid_alive(self.pid)
+        return start_time(self.pid) == self.started
 
 
 def _load(path: Path) -> RunRecord | None:
@@ -93,6 +95,11 @@ def collect_dead_runs() -> list[str]:
     folder = runs_dir()
     if not folder.is_dir():
         return []
+    for claimed in folder.glob("*.collecting-*"):  # its collector was killed too: take it over
+        collector = claimed.suffix.removeprefix(".collecting-")
+        if collector.isdigit() and not pid_alive(int(collector)):
+            with contextlib.suppress(OSError):
+                os.rename(claimed, claimed.with_suffix(".json"))
     lines: list[str] = []
     for path in sorted(folder.glob("*.json")):
         record = _load(path)
