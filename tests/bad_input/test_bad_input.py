@@ -72,6 +72,7 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     assert "Traceback" not in output
     lines = [line for line in output.splitlines() if case.message in line]
     assert lines, f"no line says {case.message!r}:\n{output}"
+    assert all(len(line) < 600 for line in lines), "an error line quotes too much"
     if case.where:
         location = case.where
         if case.at is not None:

@@ -23,7 +23,7 @@ import yaml
 
 from goldenpath.errors import Problem
 from goldenpath.spec import model
-from goldenpath.spec.inputs import MAX_DEPTH, out_of_shape
+from goldenpath.spec.inputs import MAX_DEPTH, out_of_shape, shown
 
 _MISSING = object()
 
@@ -123,7 +123,7 @@ class _Converter:
             choices = ", ".join(str(a) for a in allowed)
             close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"use one of: {choices}"
-            self.problem(node, path, f"'{value}' is not one of: {choices}", hint)
+            self.problem(node, path, f"'{shown(value)}' is not one of: {choices}", hint)
             return None
         return value
 
@@ -189,7 +189,7 @@ class _Converter:
     ) -> None:
         pattern = spec_field.metadata.get("pattern")
         if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
-            self.problem(node, path, f"'{value}' does not match {pattern}", _pattern_hint(pattern))
+            self.problem(node, path, f"'{shown(value)}' does not match {pattern}", _pattern_hint(pattern))
         min_items = spec_field.metadata.get("min_items")
         if min_items and isinstance(value, tuple) and len(value) < min_items:
             self.problem(node, path, f"needs at least {min_items} item(s)", "add one")

@@ -75,3 +75,9 @@ def out_of_shape(node: yaml.Node) -> tuple[int, str] | None:
         elif isinstance(current, yaml.SequenceNode):
             stack.extend((item, depth + 1) for item in current.value)
     return None
+
+
+def shown(value: object, width: int = 60) -> str:
+    """A value as an error message quotes it: long ones cut, so the message stays one short line."""
+    text = str(value)
+    return text if len(text) <= width else f"{text[: width - 12]}... ({len(text):,} characters)"

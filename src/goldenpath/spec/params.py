@@ -9,6 +9,7 @@ from typing import Any
 
 from goldenpath.errors import Problem, UserError
 from goldenpath.host import free_port
+from goldenpath.spec.inputs import shown
 from goldenpath.spec.model import Guide, Parameter, Scalar
 from goldenpath.spec.patterns import PatternError, compile_pattern, pattern_problem
 
@@ -33,13 +34,13 @@ def check_value(param: Parameter, value: Any) -> list[tuple[str, str]]:
     if param.pattern and isinstance(value, str) and not _matches(param.pattern, value):
         problems.append(
             (
-                f"'{value}' does not match the pattern {param.pattern} of '{param.name}'",
+                f"'{shown(value)}' does not match the pattern {param.pattern} of '{param.name}'",
                 param.description or f"choose a value matching {param.pattern}",
             )
         )
     if param.choices and value not in param.choices:
         options = ", ".join(str(c) for c in param.choices)
-        problems.append((f"'{value}' is not one of {options}", f"choose one of: {options}"))
+        problems.append((f"'{shown(value)}' is not one of {options}", f"choose one of: {options}"))
     return problems
 
 
