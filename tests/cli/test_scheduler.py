@@ -123,8 +123,8 @@ SERVE = textwrap.dedent("""
     out = Path(sys.argv[1])
 
     def job(full):
-        (out / "started").write_text("yes")
-        try:
+        try:  # SIGTERM may come as soon as "started" exists: inside the try, or no cleanup
+            (out / "started").write_text("yes")
             time.sleep(60)
         finally:
             (out / "cleaned-up").write_text("yes")
