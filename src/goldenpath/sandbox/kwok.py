@@ -200,23 +200,21 @@ class KwokCtl:
     def delete(self, name: str) -> None:
         """Stop the cluster's processes and remove its folder; safe when it is already gone."""
         folder = self.cluster_dir(name)
-        stop_creator(self.workdir, name)
-        if not folder.exists():
-            remove_cluster(self.workdir, name)
-            return
-        try:
-            # A kubeconfig path that does not exist keeps kwokctl away from ~/.kube/config.
-            self._run(
-                "delete",
-                "cluster",
-                "--name",
-                name,
-                "--kubeconfig",
-                str(folder.parent / "no-such-kubeconfig"),
-                timeout=120,
-            )
-        except SandboxError:
-            stop_pid_files(folder / "pids")
+        stop_creator(self.workdir, name)  # a create still running would start what we stop
+        if folder.exists():
+            try:
+                # A kubeconfig path that does not exist keeps kwokctl away from ~/.kube/config.
+                self._run(
+                    "delete",
+                    "cluster",
+                    "--name",
+                    name,
+                    "--kubeconfig",
+                    str(folder.parent / "no-such-kubeconfig"),
+                    timeout=120,
+                )
+            except SandboxError:
+                stop_pid_files(folder / "pids")
         # a start that was killed half way leaves components kwokctl does not know of yet
         remove_cluster(self.workdir, name)
 
@@ -255,7 +253,7 @@ def remove_cluster(workdir: Path, name: str) -> None:
     kwokctl first, so it starts nothing more), and remove its folder and files."""
     folder = workdir / "clusters" / name
     config = workdir / f"{name}.kwokctl.yaml"
-    stop_creator(workdir, name)
+    stop_creator(workdir, name)  # first, so it starts nothing more
     host.stop_pids(_mentioning([f"{folder}/"]))  # etcd, the control plane, kwok
     shutil.rmtree(folder, ignore_errors=True)
     for leftover in (config, workdir / f"{name}.kept"):
