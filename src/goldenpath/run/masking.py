@@ -2,7 +2,7 @@
 
 A step rarely prints a token as it was given: it sends it base64-encoded in a header, URL-encoded
 in a query, escaped inside JSON, or a tool wraps a long value across lines. Each of those forms is
-masked too, also when a single line break (``\\n`` or ``\\r\\n``) splits it, as base64 tools and
+masked too, also when line breaks (``\\n`` or ``\\r\\n``) split it, as base64 tools and
 narrow terminals do.
 """
 
@@ -45,7 +45,7 @@ def _pattern(values: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _split_tolerant(form: str) -> str:
-    """A pattern for ``form`` that also matches it with one line break between any two characters."""
+    """A pattern for ``form`` that also matches it with a line break between any two characters."""
     return r"(?:\r?\n)?".join(re.escape(char) for char in form)
 
 
