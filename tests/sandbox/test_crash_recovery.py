@@ -173,20 +173,6 @@ def test_a_live_run_is_never_collected(tmp_path: Path) -> None:
 # --- clusters ---------------------------------------------------------------------------------
 
 
-def _mentioning(text: str) -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if text in cmdline and state != "Z":
-                found.append(cmdline)
-    return found
-
-
 def _tests_lock() -> contextlib.AbstractContextManager[None]:
     """The lock test sessions take to start clusters (kwokctl picks free ports racily)."""
     return locked(kwok.KwokCtl(config.load_settings(REPO)).workdir / "tests.lock")
@@ -210,7 +196,7 @@ def _kill_when_started(argv: list[str], cwd: Path, env: dict[str, str], started:
     """Run ``argv``; SIGKILL it as soon as a process mentioning ``started`` runs (mid-start)."""
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not any("etcd" in line for line in _mentioning(started)):
+    while not any("etcd" in line for line in processes_with(started)):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the cluster never started"
         time.sleep(0.05)
@@ -238,7 +224,7 @@ def test_a_cluster_start_killed_half_way_is_removed(tmp_path: Path, sandbox_dir:
     assert status.returncode == 0 and status.stdout.startswith("goldenpath: "), status.stdout + status.stderr
     down = goldenpath("sandbox", "down")
     assert down.returncode == 0 and "cluster goldenpath is down" in down.stdout, down.stdout + down.stderr
-    assert _mentioning(str(sandbox_dir / "kwok")) == []
+    assert processes_with(str(sandbox_dir / "kwok")) == []
     assert not (clusters / "goldenpath").exists()
 
     # A check killed while its own cluster starts: the next command removes that cluster.
@@ -253,5 +239,5 @@ def test_a_cluster_start_killed_half_way_is_removed(tmp_path: Path, sandbox_dir:
     status = goldenpath("sandbox", "status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert f"removed the kwok cluster goldenpath-{pid} of a check run that died" in status.stdout
-    assert _mentioning(str(sandbox_dir / "kwok")) == []
+    assert processes_with(str(sandbox_dir / "kwok")) == []
     assert list(clusters.iterdir()) == []
