@@ -170,6 +170,16 @@ def carrying(name: str, value: str) -> list[int]:
     return list(processes(carries))
 
 
+def mentioning(*markers: str) -> list[int]:
+    """Live processes (not this one) whose command line contains any of ``markers``."""
+    me = os.getpid()
+    return [
+        pid
+        for pid in processes(lambda pid, _stat: pid != me)
+        if any(marker in command_line(pid) for marker in markers)
+    ]
+
+
 def command_line(pid: int) -> str:
     """The command line of a process, for reports ("" when it is gone)."""
     try:

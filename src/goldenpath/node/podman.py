@@ -203,7 +203,7 @@ def cleanup(root: Path, env: dict[str, str] | None) -> list[str]:
         with contextlib.suppress(NodeError):
             tools.run([tools.require("podman"), "rm", "--all", "--force", "--time", "0"], env=env, timeout=60)
     marker = str(root)
-    pids = {pid for pid in host.processes(lambda pid, _stat: marker in host.command_line(pid))}
+    pids = set(host.mentioning(marker))
     pids |= set(host.carrying("CONTAINERS_STORAGE_CONF", str(root / "storage.conf")))
     for cid in ids:
         pids |= system.cgroup_pids(f"{LIBPOD_PARENT}/libpod-{cid}")

@@ -234,18 +234,9 @@ class KwokCtl:
         return [(d.name, self.get(d.name) is not None) for d in sorted(clusters.iterdir()) if d.is_dir()]
 
 
-def _mentioning(markers: list[str]) -> list[int]:
-    me = os.getpid()
-    return [
-        pid
-        for pid in host.processes(lambda pid, _stat: pid != me)
-        if any(marker in host.command_line(pid) for marker in markers)
-    ]
-
-
 def stop_creator(workdir: Path, name: str) -> None:
     """Stop a ``kwokctl create`` of the cluster that outlived the run that started it."""
-    host.stop_pids(_mentioning([str(workdir / f"{name}.kwokctl.yaml")]))
+    host.stop_pids(host.mentioning(str(workdir / f"{name}.kwokctl.yaml")))
 
 
 def remove_cluster(workdir: Path, name: str) -> None:
@@ -254,7 +245,7 @@ def remove_cluster(workdir: Path, name: str) -> None:
     folder = workdir / "clusters" / name
     config = workdir / f"{name}.kwokctl.yaml"
     stop_creator(workdir, name)  # first, so it starts nothing more
-    host.stop_pids(_mentioning([f"{folder}/"]))  # etcd, the control plane, kwok
+    host.stop_pids(host.mentioning(f"{folder}/"))  # etcd, the control plane, kwok
     shutil.rmtree(folder, ignore_errors=True)
     for leftover in (config, workdir / f"{name}.kept"):
         leftover.unlink(missing_ok=True)
