@@ -180,3 +180,18 @@ def test_two_guides_on_two_workers_do_not_collide_on_their_port(pytester: pytest
     result = pytester.runpytest_subprocess("checks/", "-n", "2", "-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*[gw?]*PASSED golden_paths/*/guide.yaml::*"] * 2)
+
+
+def test_accept_option_rewrites_the_block_and_checks_the_guide_again(pytester: pytest.Pytester) -> None:
+    build_file_tree(pytester.path, SUITE)
+    spec = write_guide(
+        pytester.path / "golden_paths",
+        "alpha",
+        [{"id": "hi", "title": "Say hi", "run": "echo hello world", "expect": {"output": "goodbye\n"}}],
+    )
+    pytester.runpytest("checks/").assert_outcomes(failed=1)
+    accepted = pytester.runpytest("checks/", "--accept", "-rA")
+    accepted.assert_outcomes(passed=1)
+    accepted.stdout.fnmatch_lines(["*goldenpath: accepted*", "*-    *goodbye", "*+    *hello world"])
+    assert "hello world" in spec.read_text() and "goodbye" not in spec.read_text()
+    pytester.runpytest("checks/").assert_outcomes(passed=1)

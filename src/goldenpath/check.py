@@ -19,7 +19,7 @@ from goldenpath.errors import EXIT_BROKEN, EXIT_INFRA, EXIT_OK, Problem, Sandbox
 from goldenpath.render.renderer import RenderedGuide
 from goldenpath.run import runner
 from goldenpath.run.events import Event, EventHook
-from goldenpath.run.results import GuideResult
+from goldenpath.run.results import GuideResult, Interrupted
 from goldenpath.sandbox import get_sandbox, provisioned
 from goldenpath.sandbox.base import Sandbox
 from goldenpath.spec import loader
@@ -100,23 +100,29 @@ class CheckRun:
         rendered: RenderedGuide,
         on_event: EventHook | None = None,
         cancel: threading.Event | None = None,
+        accept: bool = False,
     ) -> GuideResult:
-        """Run one guide (or record that the sandbox is unavailable) and record its result."""
+        """Run one guide (or record that the sandbox is unavailable) and record its result.
+
+        ``accept`` runs it for accept mode (see :func:`goldenpath.run.runner.run_guide`), which
+        is not recorded: it decides nothing about the guide.
+        """
         sandbox = self.sandbox()
         if sandbox is None:
             assert self.unavailable is not None
             result = runner.unavailable(rendered, self.settings.sandbox, self.unavailable)
         else:
             try:
-                result = runner.run_guide(rendered, sandbox, on_event=on_event, cancel=cancel)
-            except runner.Interrupted as stopped:
+                result = runner.run_guide(rendered, sandbox, on_event=on_event, cancel=cancel, accept=accept)
+            except Interrupted as stopped:
                 # Reported (JUnit shows it as an error), not recorded: it decides nothing.
                 with self._lock:
                     self.results.append(stopped.result)
                 raise
         with self._lock:
             self.results.append(result)
-            self.recorder(result)
+            if not accept:
+                self.recorder(result)
         return result
 
     def run_all(

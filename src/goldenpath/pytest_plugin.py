@@ -20,8 +20,10 @@ import pytest
 import yaml
 
 from goldenpath import config as config_mod
+from goldenpath.accept import accept_guide
 from goldenpath.check import CheckRun
 from goldenpath.errors import Problem, SandboxError, UserError
+from goldenpath.render.renderer import RenderedGuide
 from goldenpath.run import runner
 from goldenpath.run.junit import github_annotations, junit_properties, spec_location
 from goldenpath.run.results import GuideResult, describe_failure
@@ -54,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--no-history", action="store_true", default=False, help="do not record guide runs in the run history"
+    )
+    group.addoption(
+        "--accept",
+        action="store_true",
+        default=False,
+        help='write the "you should see" blocks of steps whose output differs from the real run into '
+        "the specs, then check those guides again",
     )
 
 
@@ -212,6 +221,8 @@ class GuideItem(pytest.Item):
         settings = _settings(self.config)
         rendered = runner.prepare(self.guide, settings.kubernetes_version)
         check_run = _check_run(self.config)
+        if self.config.getoption("accept"):
+            rendered = self._accept(check_run, rendered)
         known_errors = len(check_run.errors)
         result = check_run.run(rendered)
         if check_run.unavailable is not None:
@@ -237,6 +248,23 @@ class GuideItem(pytest.Item):
             raise GuideFailed(result)
         if record_errors:
             raise SandboxError(record_errors[0])
+
+    def _accept(self, check_run: CheckRun, rendered: RenderedGuide) -> RenderedGuide:
+        """Accept mode: write the blocks the run printed differently; the guide to check again."""
+        acceptance = accept_guide(check_run, rendered)
+        if check_run.unavailable is not None:
+            raise check_run.unavailable
+        if acceptance.refused:
+            raise SandboxError(f"nothing accepted: {acceptance.refused}")
+        notes = [acceptance.diff()] if acceptance.changed else []
+        notes += acceptance.notes
+        if notes:
+            self.add_report_section("call", "goldenpath: accepted", "\n".join(notes))
+        if not acceptance.changed:
+            return rendered
+        acceptance.write()
+        self.guide = loader.load_guides(self.guide.folder.parent, only=[self.guide.id])[0]
+        return runner.prepare(self.guide, _settings(self.config).kubernetes_version)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         error = excinfo.value

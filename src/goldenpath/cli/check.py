@@ -88,11 +88,20 @@ def check_command(
     affected: bool,
     base: str | None,
     history: bool,
+    accept: bool = False,
+    dry_run: bool = False,
 ) -> int:
-    """``goldenpath check``: every guide or the named ones, or those a change since ``base`` affects."""
+    """``goldenpath check``: every guide or the named ones, or those a change since ``base`` affects.
+
+    With ``accept``, accept mode (:mod:`goldenpath.cli.accept`) instead of a plain check.
+    """
     if affected and base is not None:
         names = guides_to_check(base, golden_paths, names)
         if not names:
             print(f"no guides affected by the changes since {base}: nothing to check")
             return EXIT_OK
+    if accept:
+        from goldenpath.cli.accept import accept as run_accept  # imports this module: not at the top
+
+        return run_accept(names, sandbox_name, golden_paths, keep=keep, dry_run=dry_run, recheck=check)
     return check(names, sandbox_name, golden_paths, junit, jobs=jobs, keep=keep, history=history)

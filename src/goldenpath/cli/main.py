@@ -89,6 +89,16 @@ def _spec_commands(sub: Subparsers) -> None:
     schema.add_argument("--output", "-o", type=Path, help="write to a file instead of stdout")
 
 
+def _check_usage(args: argparse.Namespace) -> str:
+    if args.affected != bool(args.base):
+        return "--affected and --base REV go together"
+    if args.dry_run and not args.accept:
+        return "--dry-run goes with --accept"
+    if args.accept and args.jobs > 1:
+        return "--accept runs one guide at a time; leave out --jobs"
+    return ""
+
+
 def _run_commands(sub: Subparsers) -> None:
     """``check`` and ``sandbox``: running guides."""
     check = _command(sub, "check", "goldenpath.cli.check:check_command", "run guides end to end in a sandbox")
@@ -118,9 +128,14 @@ def _run_commands(sub: Subparsers) -> None:
         action="store_false",
         help="do not record the results in the run history",
     )
-    check.set_defaults(
-        usage=lambda args: "--affected and --base REV go together" if args.affected != bool(args.base) else ""
+    check.add_argument(
+        "--accept",
+        action="store_true",
+        help='write the "you should see" blocks of steps whose output differs from the real run, '
+        "print the diff, then check those guides again",
     )
+    check.add_argument("--dry-run", action="store_true", help="with --accept: print the diff, change nothing")
+    check.set_defaults(usage=_check_usage)
 
     box = _command(
         sub,

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from goldenpath.lint.bite import BITE_RULES
+from goldenpath.lint.dead_parts import DEAD_PART_RULES
 from goldenpath.spec.model import Guide, Step
 
 Severity = Literal["error", "warning"]
@@ -289,7 +291,8 @@ RULES: tuple[Rule, ...] = (
         "getting-started-time",
         "warning",
         "A getting-started guide gives an estimated time.",
-        "Readers plan around it; measured step durations replace it once the guide has run.",
+        "Readers plan around it: the page adds the commands' estimate to the reading time until "
+        "a run passes and measured step durations replace it.",
         "add `spec.estimatedMinutes`",
         _getting_started_time,
     ),
@@ -366,6 +369,8 @@ RULES: tuple[Rule, ...] = (
         "add `metadata.review: {by: <handle>, date: YYYY-MM-DD}`",
         _review,
     ),
+    *(Rule(*entry) for entry in DEAD_PART_RULES),
+    *(Rule(*entry) for entry in BITE_RULES),  # type: ignore[arg-type]
 )
 
 RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}

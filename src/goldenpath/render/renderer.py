@@ -20,29 +20,11 @@ from goldenpath import config
 from goldenpath.errors import Problem, UserError
 from goldenpath.render import manifests
 from goldenpath.render.jinja import TemplateFolder, jinja_env, sized, substitute, time_limit
+from goldenpath.render.languages import language_of
 from goldenpath.render.template_lines import source_line, template_line
-from goldenpath.spec import params
+from goldenpath.spec import captures, params
 from goldenpath.spec.loader import content_hash
-from goldenpath.spec.model import Expect, Guide, HttpAction, Ready, Step
-
-_LANGUAGES = {
-    ".py": "python",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-    ".toml": "toml",
-    ".sh": "bash",
-    ".md": "markdown",
-    ".go": "go",
-    ".js": "javascript",
-    ".ts": "typescript",
-    ".txt": "text",
-    ".cfg": "ini",
-    ".ini": "ini",
-    ".html": "html",
-    ".env": "bash",
-}
-_FILE_LANGUAGES = {"Dockerfile": "dockerfile", "Makefile": "makefile"}
+from goldenpath.spec.model import BiteCheck, Capture, Expect, Guide, HttpAction, Ready, Step
 
 
 @dataclass(frozen=True)
@@ -71,6 +53,10 @@ class RenderedStep:
     http: HttpAction | None
     ready: Ready | None
     expect: Expect
+    check: BiteCheck | None = None
+    """The bite check, rendered."""
+    capture: tuple[Capture, ...] = ()
+    """What the step captures, with parameters in its patterns filled in."""
 
     @property
     def id(self) -> str:
@@ -104,6 +90,8 @@ class RenderedGuide:
     steps: tuple[RenderedStep, ...]
     cleanup: tuple[RenderedStep, ...]
     stand_ins: tuple[RenderedStandIn, ...]
+    kubernetes_version: str = config.KUBERNETES_VERSION
+    """What its manifests were validated against (steps rendered again during a run, too)."""
 
     @property
     def id(self) -> str:
@@ -163,53 +151,32 @@ class _Renderer:
 
     def template_file(self, name: str, path: str) -> str | None:
         template_path = self.guide.templates_dir / name
+
+        def add(line: int | None, message: str, hint: str) -> None:
+            self.problems.append(Problem(template_path, line, "", message, hint))
+
         try:
             with time_limit():
                 return sized(self.env.get_template(name).render(self.values))
         except UnicodeDecodeError as exc:
-            self.problems.append(
-                Problem(
-                    template_path,
-                    None,
-                    "",
-                    f"the template is not UTF-8 text: {exc.reason}",
-                    "save it as UTF-8",
-                )
-            )
+            add(None, f"the template is not UTF-8 text: {exc.reason}", "save it as UTF-8")
         except jinja2.TemplateSyntaxError as exc:
-            self.problems.append(
-                Problem(
-                    template_path,
-                    exc.lineno,
-                    "",
-                    f"template syntax error: {exc.message}",
-                    "check the {{ }} and {% %} tags",
-                )
-            )
+            add(exc.lineno, f"template syntax error: {exc.message}", "check the {{ }} and {% %} tags")
         except jinja2.TemplateNotFound as exc:
             if exc.name == name:
                 self._add(path, f"template '{name}' not found", "create it under templates/")
             else:  # an include or import inside it: only templates/ is searched, never above it
                 line = template_line(exc.__traceback__, template_path)
                 message = f"the template includes '{exc.name}', which is not under templates/"
-                self.problems.append(
-                    Problem(template_path, line, "", message, "include a file of templates/")
-                )
+                add(line, message, "include a file of templates/")
         except jinja2.UndefinedError as exc:
             line = template_line(exc.__traceback__, template_path)
-            self.problems.append(
-                Problem(
-                    template_path,
-                    line,
-                    "",
-                    f"undefined template variable: {exc.message}",
-                    self._undefined_hint(exc),
-                )
-            )
+            add(line, f"undefined template variable: {exc.message}", self._undefined_hint(exc))
         except _EXPRESSION_ERRORS as exc:
-            line = template_line(exc.__traceback__, template_path)
-            self.problems.append(
-                Problem(template_path, line, "", _error_text(exc), "fix the template expression")
+            add(
+                template_line(exc.__traceback__, template_path),
+                _error_text(exc),
+                "fix the template expression",
             )
         return None
 
@@ -218,14 +185,7 @@ class _Renderer:
         rendered_file = None
         if step.file is not None:
             rendered_file = self._file(step, path)
-        http = None
-        if step.http is not None:
-            http = HttpAction(
-                url=self.text(step.http.url, f"{path}.http.url"),
-                method=step.http.method,
-                headers={k: self.text(v, f"{path}.http.headers.{k}") for k, v in step.http.headers.items()},
-                body=None if step.http.body is None else self.text(step.http.body, f"{path}.http.body"),
-            )
+        http = None if step.http is None else self._http(step.http, f"{path}.http")
         ready = None
         if step.ready is not None:
             port = step.ready.port
@@ -236,14 +196,14 @@ class _Renderer:
                 port=port,
                 http=None if step.ready.http is None else self.text(step.ready.http, f"{path}.ready.http"),
             )
-        expect = step.expect
-        expect = dataclasses.replace(
-            expect,
-            contains=tuple(self.text(t, f"{path}.expect.contains") for t in expect.contains),
-            not_contains=tuple(self.text(t, f"{path}.expect.notContains") for t in expect.not_contains),
-            output=None if expect.output is None else self.text(expect.output, f"{path}.expect.output"),
-            files=tuple(self.text(t, f"{path}.expect.files") for t in expect.files),
-        )
+        check = None
+        if step.check is not None:
+            check = dataclasses.replace(
+                step.check,
+                run=None if step.check.run is None else self.text(step.check.run, f"{path}.check.run"),
+                http=None if step.check.http is None else self._http(step.check.http, f"{path}.check.http"),
+                expect=self._expect(step.check.expect, f"{path}.check.expect"),
+            )
         return RenderedStep(
             step=step,
             number=number,
@@ -257,7 +217,29 @@ class _Renderer:
             file=rendered_file,
             http=http,
             ready=ready,
-            expect=expect,
+            expect=self._expect(step.expect, f"{path}.expect"),
+            check=check,
+            capture=tuple(
+                dataclasses.replace(c, regex=c.regex and self.text(c.regex, f"{path}.capture[{k}].regex"))
+                for k, c in enumerate(step.capture)
+            ),
+        )
+
+    def _http(self, http: HttpAction, path: str) -> HttpAction:
+        return HttpAction(
+            url=self.text(http.url, f"{path}.url"),
+            method=http.method,
+            headers={k: self.text(v, f"{path}.headers.{k}") for k, v in http.headers.items()},
+            body=None if http.body is None else self.text(http.body, f"{path}.body"),
+        )
+
+    def _expect(self, expect: Expect, path: str) -> Expect:
+        return dataclasses.replace(
+            expect,
+            contains=tuple(self.text(t, f"{path}.contains") for t in expect.contains),
+            not_contains=tuple(self.text(t, f"{path}.notContains") for t in expect.not_contains),
+            output=None if expect.output is None else self.text(expect.output, f"{path}.output"),
+            files=tuple(self.text(t, f"{path}.files") for t in expect.files),
         )
 
     def _file(self, step: Step, path: str) -> RenderedFile | None:
@@ -291,8 +273,7 @@ class _Renderer:
                         problem.hint,
                     )
                 )
-        name = Path(target)
-        language = step.file.language or _FILE_LANGUAGES.get(name.name) or _LANGUAGES.get(name.suffix, "text")
+        language = step.file.language or language_of(target)
         return RenderedFile(target, content, language, template_path, is_manifest)
 
 
@@ -333,6 +314,8 @@ def render_guide(
     """
     if values is None:
         values = params.page_values(guide)
+    # Captured values are the reader's placeholders until a run captures them (render_step).
+    values = {**captures.placeholders(guide), **values}
     renderer = _Renderer(guide, values, kubernetes_version, bytecode_cache)
     number = 0
     steps = []
@@ -372,8 +355,26 @@ def render_guide(
     if renderer.problems:
         raise UserError(renderer.problems)
     return RenderedGuide(
-        guide, values, dict(secrets or {}), prerequisites, tuple(steps), cleanup, tuple(stand_ins)
+        guide,
+        values,
+        dict(secrets or {}),
+        prerequisites,
+        tuple(steps),
+        cleanup,
+        tuple(stand_ins),
+        kubernetes_version,
     )
+
+
+def render_step(rendered: RenderedGuide, step: RenderedStep, captured: Mapping[str, str]) -> RenderedStep:
+    """A step rendered again with the values earlier steps of a run captured."""
+    values = {**rendered.values, **captured}
+    renderer = _Renderer(rendered.guide, values, rendered.kubernetes_version)
+    steps = getattr(rendered.guide.spec, step.section)
+    again = renderer.step(step.step, steps.index(step.step), step.section, step.number)
+    if renderer.problems:
+        raise UserError(renderer.problems)
+    return again
 
 
 def render_all(

@@ -21,7 +21,7 @@ from goldenpath.run.expectations import (
 from goldenpath.run.http import request
 from goldenpath.run.shell import Shell
 from goldenpath.sandbox.base import Session
-from goldenpath.spec.model import Expect
+from goldenpath.spec.model import Expect, HttpAction
 
 PREREQUISITE_TIMEOUT = 60.0
 
@@ -77,13 +77,11 @@ def write_file(step: RenderedStep, cwd: Path) -> Attempt:
     return Attempt("passed", command=created).fail(check_files(step.expect, cwd))
 
 
-def call_http(step: RenderedStep, timeout: float) -> Attempt:
-    """Call the step's endpoint and check the status, the body and its JSON fields."""
-    assert step.http is not None
-    http = step.http
+def call_http(http: HttpAction, expect: Expect, timeout: float) -> Attempt:
+    """Call an endpoint and check the status, the body and its JSON fields."""
     status, body, error = request(http.method, http.url, dict(http.headers), http.body, timeout)
     attempt = Attempt("passed", command=f"{http.method} {http.url}", stdout=body)
-    wanted = step.expect.status
+    wanted = expect.status
     if error is not None:
         attempt.outcome = "timeout" if "timed out" in error else "failed"
         attempt.message = f"request failed: {error}"
@@ -94,9 +92,7 @@ def call_http(step: RenderedStep, timeout: float) -> Attempt:
         attempt.message = f"HTTP status {status}, expected {wanted or '2xx'}"
         attempt.expected = f"HTTP {wanted or '2xx'}"
         return attempt
-    return attempt.fail(
-        check_text(step.expect, body, "", body) or check_json(step.expect, body), wrong_output=True
-    )
+    return attempt.fail(check_text(expect, body, "", body) or check_json(expect, body), wrong_output=True)
 
 
 def start_background(

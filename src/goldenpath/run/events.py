@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from goldenpath.run.results import GuideResult, StepResult
 
-EventKind = Literal["guide-started", "step-started", "step-finished", "guide-finished"]
+EventKind = Literal["guide-started", "step-started", "step-finished", "guide-finished", "output-seen"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class Event:
     section: str = ""
     result: StepResult | None = None
     guide_result: GuideResult | None = None
+    output: str = ""
+    """``output-seen`` (accept mode): what a step printed instead of its "you should see" block."""
+    captured: Mapping[str, str] = field(default_factory=dict)
+    """``output-seen``: the values captured so far (secret ones left out), to render the block."""
 
 
 EventHook = Callable[[Event], None]

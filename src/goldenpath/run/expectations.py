@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -72,6 +73,20 @@ def check_text(expect: Expect, stdout: str, stderr: str, both: str) -> tuple[str
             diff = matching.match_output(expect.output, stderr).diff
         return 'output differs from "you should see"', diff
     return None
+
+
+def only_output_differs(expect: Expect, attempt: Attempt, http: bool, cwd: Path) -> bool:
+    """Whether a failed attempt met every expectation but its "you should see" block."""
+    if not attempt.wrong_output or expect.output is None:
+        return False
+    rest = dataclasses.replace(expect, output=None)
+    if http:
+        body = attempt.stdout
+        return (check_text(rest, body, "", body) or check_json(rest, body)) is None
+    if attempt.exit_code != (expect.exit_code or 0):
+        return False
+    both = attempt.stdout + "\n" + attempt.stderr
+    return check_text(rest, attempt.stdout, attempt.stderr, both) is None and check_files(rest, cwd) is None
 
 
 def check_json(expect: Expect, body: str) -> tuple[str, str] | None:

@@ -253,3 +253,15 @@ def step_summary(step: StepResult) -> str:
     if step.message:
         text += f": {step.message}"
     return text
+
+
+INTERRUPTED = "the run was interrupted (Ctrl-C or SIGTERM); its cleanup ran"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a guide run; its cleanup ran. Carries the result so far, whose
+    outcome is ``error``: reports show the guide as interrupted, never as a clean pass."""
+
+    def __init__(self, result: GuideResult) -> None:
+        super().__init__(f"{result.guide_id} was interrupted")
+        self.result = result

@@ -14,24 +14,32 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from goldenpath.errors import SandboxError
+from goldenpath.errors import SandboxError, UserError
 from goldenpath.host import sweep
 from goldenpath.render import renderer
 from goldenpath.render.renderer import RenderedGuide, RenderedStep
-from goldenpath.run import actions
+from goldenpath.run import actions, proof
 from goldenpath.run.background import Background
 from goldenpath.run.cancel import Watch
 from goldenpath.run.events import Event, EventHook
-from goldenpath.run.expectations import Attempt, settled_text
+from goldenpath.run.expectations import Attempt, only_output_differs
 from goldenpath.run.masking import mask
-from goldenpath.run.results import GuideResult, StepResult, guide_outcome, sandbox_step, tail
+from goldenpath.run.results import (
+    INTERRUPTED,
+    GuideResult,
+    Interrupted,
+    StepResult,
+    guide_outcome,
+    sandbox_step,
+    tail,
+)
+from goldenpath.run.retry import with_retry
 from goldenpath.run.shell import Shell
 from goldenpath.sandbox.base import GuideRun, Sandbox, Session, StepCoverage
-from goldenpath.spec import params
+from goldenpath.spec import captures, params
 from goldenpath.spec.model import Guide
-
-"""Seconds a prerequisite's check command may take."""
 
 
 def new_run_id() -> str:
@@ -54,12 +62,17 @@ def run_guide(
     on_event: EventHook | None = None,
     run_id: str | None = None,
     cancel: threading.Event | None = None,
+    accept: bool = False,
 ) -> GuideResult:
     """Run every prerequisite and step of a guide, then its cleanup; classify the result.
 
     Cleanup always runs once a step has started, also after a failure, a timeout or Ctrl-C
     (``KeyboardInterrupt`` is re-raised after cleanup, with every process stopped). Setting
     ``cancel`` (from another thread) interrupts the run the same way.
+
+    With ``accept``, a step that does everything it should but print its "you should see"
+    block passes, and an ``output-seen`` event carries what it printed (secrets masked), for
+    accept mode to write into the spec.
     """
     guide = rendered.guide
     run_id = run_id or new_run_id()
@@ -78,7 +91,7 @@ def run_guide(
     try:
         versions = sandbox.versions()
         with sandbox.open(GuideRun(guide.id, run_id, secret_env)) as session:
-            run = _GuideRun(rendered, session, run_id, emit, Watch(cancel))
+            run = _GuideRun(rendered, session, run_id, emit, Watch(cancel), accept)
             try:
                 run.run()
             except KeyboardInterrupt:
@@ -112,18 +125,6 @@ def run_guide(
     return result
 
 
-INTERRUPTED = "the run was interrupted (Ctrl-C or SIGTERM); its cleanup ran"
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) stopped a guide run; its cleanup ran. Carries the result so far, whose
-    outcome is ``error``: reports show the guide as interrupted, never as a clean pass."""
-
-    def __init__(self, result: GuideResult) -> None:
-        super().__init__(f"{result.guide_id} was interrupted")
-        self.result = result
-
-
 # --- one guide run ------------------------------------------------------------------------------
 
 
@@ -153,7 +154,13 @@ def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -
 
 class _GuideRun:
     def __init__(
-        self, rendered: RenderedGuide, session: Session, run_id: str, emit: EventHook, cancel: Watch
+        self,
+        rendered: RenderedGuide,
+        session: Session,
+        run_id: str,
+        emit: EventHook,
+        cancel: Watch,
+        accept: bool = False,
     ) -> None:
         self.rendered = rendered
         self.guide = rendered.guide
@@ -161,11 +168,14 @@ class _GuideRun:
         self.run_id = run_id
         self.emit = emit
         self.secrets = [s for s in rendered.secrets.values() if s]
-        self.cancel = cancel
-        secret_vars = [p.env_var for p in rendered.guide.spec.parameters if p.secret]
-        self.shell = Shell(session, cancel, secret_vars)
+        self.cancel, self.accept = cancel, accept
+        self.shell = Shell(session, cancel, [p.env_var for p in rendered.guide.spec.parameters if p.secret])
         self.background: list[Background] = []
         self.results: list[StepResult] = []
+        self.captured: dict[str, str] = {}
+        names = captures.captures(rendered.guide)
+        self.needs = {s.id: captures.uses(s.step, list(names)) for s in rendered.steps + rendered.cleanup}
+        self.captured_by = {name: step.id for name, (_, step) in names.items()}
 
     def run(self) -> None:
         started_steps = False
@@ -201,19 +211,15 @@ class _GuideRun:
 
     def _not_run(self, steps: Sequence[RenderedStep], reason: str) -> None:
         for step in steps:
-            result = self._result(step, Attempt("skipped", reason), 0.0, 0)
-            self.results.append(result)
-            self.emit(
-                Event(
-                    "step-finished",
-                    self.guide.id,
-                    step.id,
-                    step.title,
-                    step.number,
-                    step.section,
-                    result=result,
-                )
+            self._finished(step, self._result(step, Attempt("skipped", reason), 0.0, 0))
+
+    def _finished(self, step: RenderedStep, result: StepResult) -> None:
+        self.results.append(result)
+        self.emit(
+            Event(
+                "step-finished", self.guide.id, step.id, step.title, step.number, step.section, result=result
             )
+        )
 
     def _result(
         self,
@@ -223,12 +229,23 @@ class _GuideRun:
         attempts: int,
         coverage: StepCoverage = "real",
     ) -> StepResult:
-        m = self._mask
-        return StepResult(
+        return self._masked(
+            attempt,
             step_id=step.id,
             title=step.title,
             number=step.number,
             section=step.section,
+            duration=duration,
+            line=step.step.line,
+            attempts=attempts,
+            hidden=step.step.hidden,
+            coverage="skipped" if attempt.outcome == "skipped" else coverage,
+        )
+
+    def _masked(self, attempt: Attempt, **where: Any) -> StepResult:
+        """The result of an attempt, with every text it printed masked."""
+        m = self._mask
+        return StepResult(
             outcome=attempt.outcome,
             message=m(attempt.message),
             command=m(attempt.command),
@@ -236,11 +253,7 @@ class _GuideRun:
             stdout=m(tail(attempt.stdout)),
             stderr=m(tail(attempt.stderr)),
             expected=m(attempt.expected),
-            duration=duration,
-            line=step.step.line,
-            attempts=attempts,
-            hidden=step.step.hidden,
-            coverage="skipped" if attempt.outcome == "skipped" else coverage,
+            **where,
         )
 
     def _mask(self, text: str) -> str:
@@ -258,18 +271,12 @@ class _GuideRun:
             self.emit(Event("step-started", self.guide.id, step_id, title, None, "prerequisites"))
             start = time.monotonic()
             attempt = actions.prerequisite(self.shell, command, title)
-            result = StepResult(
+            result = self._masked(
+                attempt,
                 step_id=step_id,
                 title=title,
                 number=None,
                 section="prerequisites",
-                outcome=attempt.outcome,
-                message=self._mask(attempt.message),
-                command=self._mask(command),
-                exit_code=attempt.exit_code,
-                stdout=self._mask(tail(attempt.stdout)),
-                stderr=self._mask(tail(attempt.stderr)),
-                expected=attempt.expected,
                 duration=time.monotonic() - start,
                 line=self.guide.line_of(f"spec.prerequisites[{index}]"),
             )
@@ -289,24 +296,68 @@ class _GuideRun:
         attempts = 1
         if coverage == "skipped":
             attempt = Attempt("skipped", skip_reason)
-        elif (not_ready := self._prepare(step)) is not None:
+        elif missing := [name for name in self.needs[step.id] if name not in self.captured]:
+            by = ", ".join(f"'{name}' (from step '{self.captured_by[name]}')" for name in missing)
+            coverage, attempt = "skipped", Attempt("skipped", f"not run: nothing captured {by}")
+        elif isinstance(again := self._with_captures(step) if self.needs[step.id] else step, Attempt):
+            attempt = again
+        elif (not_ready := self._prepare(again)) is not None:
             attempt = not_ready
-        elif step.file is not None:
-            attempt = actions.write_file(step, self.shell.cwd)
-        elif step.step.background:
-            attempt = self._background(step)
+        elif again.check is not None and (bitten := proof.before(self.shell, again.check)) is not None:
+            attempt = bitten
         else:
-            attempt, attempts = self._with_retry(step)
+            attempt, attempts = self._act(again)
+            if attempt.outcome == "passed" and again.check is not None:
+                proved = proof.after(self.shell, again.check, self.cancel)
+                attempt = attempt if proved.outcome == "passed" else proved
         if attempt.outcome in ("failed", "timeout") and step.step.requires:
             attempt = self._diagnose(step, attempt)
         result = self._result(step, attempt, time.monotonic() - start, attempts, coverage)
-        self.results.append(result)
-        self.emit(
-            Event(
-                "step-finished", self.guide.id, step.id, step.title, step.number, step.section, result=result
-            )
-        )
+        self._finished(step, result)
         return result
+
+    def _act(self, step: RenderedStep) -> tuple[Attempt, int]:
+        if step.file is not None:
+            return actions.write_file(step, self.shell.cwd), 1
+        if step.step.background:
+            return self._background(step), 1
+        retry, timeout = step.step.retry, step.step.timeout
+        attempt, attempts = with_retry(lambda budget: self._once(step, budget), retry, timeout, self.cancel)
+        if self.accept and attempt.outcome != "passed" and step.expect.output is not None:
+            attempt = self._accepting(step, attempt)
+        return attempt, attempts
+
+    def _with_captures(self, step: RenderedStep) -> RenderedStep | Attempt:
+        """The step with the values earlier steps captured (on the page: placeholders)."""
+        try:
+            return renderer.render_step(self.rendered, step, self.captured)
+        except UserError as exc:
+            return Attempt("failed", "with the captured values: " + "; ".join(map(str, exc.problems)))
+
+    def _accepting(self, step: RenderedStep, attempt: Attempt) -> Attempt:
+        """Accept mode: pass a step that missed only its "you should see" block; say what it printed."""
+        if not only_output_differs(step.expect, attempt, step.http is not None, self.shell.cwd):
+            return attempt
+        shown = attempt.stdout if attempt.stdout.strip() or step.http is not None else attempt.stderr
+        seen = Event("output-seen", self.guide.id, step.id, step.title, step.number, step.section)
+        secret = {
+            c.name for s in self.rendered.steps + self.rendered.cleanup for c in s.step.capture if c.secret
+        }
+        captured = {name: value for name, value in self.captured.items() if name not in secret}
+        self.emit(dataclasses.replace(seen, output=self._mask(shown), captured=captured))
+        passed = dataclasses.replace(attempt, outcome="passed", message="", expected="", wrong_output=False)
+        return self._capture(step, passed)
+
+    def _capture(self, step: RenderedStep, attempt: Attempt) -> Attempt:
+        """Take the step's captures from a passing attempt; a value it cannot find fails it."""
+        if attempt.outcome != "passed" or not step.capture:
+            return attempt
+        values, problem = proof.take(step.capture, attempt.stdout)
+        if problem:
+            return attempt.fail((problem, "output holding the value to capture"), wrong_output=True)
+        self.captured.update(values)
+        self.secrets += [values[c.name] for c in step.capture if c.secret and values[c.name]]
+        return attempt
 
     def _prepare(self, step: RenderedStep) -> Attempt | None:
         """Let the sandbox get ready for a step (kwok starts stand-ins); its failure is an error."""
@@ -327,62 +378,16 @@ class _GuideRun:
             attempt, outcome="error", message=f"{problem} (the step said: {attempt.message})"
         )
 
-    def _with_retry(self, step: RenderedStep) -> tuple[Attempt, int]:
-        """Run a step until it passes, its output settles on a wrong answer, or the budget ends.
-
-        The budget is honoured in full: the last attempt starts at the deadline at the latest.
-        """
-        retry = step.step.retry
-        if retry is None:
-            return self._once(step, step.step.timeout), 1
-        start = time.monotonic()
-        deadline = start + retry.within
-        interval = retry.interval
-        attempts = same = 0
-        previous: tuple[object, ...] | None = None
-        while True:
-            attempts += 1
-            budget = max(deadline - time.monotonic(), 0.5)
-            attempt = self._once(step, min(step.step.timeout, budget))
-            if attempt.outcome in ("passed", "error"):
-                return attempt, attempts
-            seen = (
-                attempt.outcome,
-                attempt.exit_code,
-                settled_text(attempt.stdout),
-                settled_text(attempt.stderr),
-            )
-            same = same + 1 if seen == previous else 1
-            previous = seen
-            elapsed = time.monotonic() - start
-            if attempt.wrong_output and retry.settle and same >= retry.settle:
-                attempt.message += (
-                    f" (the same output {same} times in a row; {attempts} attempts in {elapsed:.1f}s "
-                    f"of the {retry.within:g}s retry budget, stopped early: retry.settle)"
-                )
-                return attempt, attempts
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self.cancel.pause(min(interval, remaining))
-            interval *= retry.backoff
-        attempt.outcome = "timeout"
-        attempt.message = (
-            f"still not as expected after {attempts} attempts in {time.monotonic() - start:.1f}s "
-            f"(retry.within {retry.within:g}s); last attempt: {attempt.message}"
-        )
-        return attempt, attempts
-
     def _once(self, step: RenderedStep, timeout: float) -> Attempt:
         if step.http is not None:
-            return actions.call_http(step, timeout)
+            return self._capture(step, actions.call_http(step.http, step.expect, timeout))
         attempt = Attempt("passed")
         for command in step.commands:
             attempt = actions.command(self.shell, command, step.expect, timeout)
             if attempt.outcome != "passed":
                 return attempt
         attempt.command = "\n".join(step.commands)
-        return attempt
+        return self._capture(step, attempt)
 
     def _background(self, step: RenderedStep) -> Attempt:
         log = self.session.scratch / f"background-{len(self.background) + 1}.log"

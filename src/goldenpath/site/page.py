@@ -23,9 +23,10 @@ from goldenpath.render.renderer import RenderedGuide, RenderedStep, render_guide
 from goldenpath.site import status_page
 from goldenpath.site.markdown import code, issue_url, one_line
 from goldenpath.site.templating import render_template, site_env
-from goldenpath.spec import loader
+from goldenpath.spec import captures, loader
 from goldenpath.spec.model import Guide, Parameter, Troubleshooting
 from goldenpath.spec.urls import page_uri, relative_link
+from goldenpath.status import timing
 from goldenpath.status.reports import GuideReport
 
 PAGE_TEMPLATE = "page.md.j2"
@@ -161,6 +162,14 @@ class PageBuilder:
         cleanup = [s for s in rendered.cleanup if not s.step.hidden]
         anchors = {s.id: f"step {s.number}: {one_line(s.title)}" for s in visible}
         anchors.update({s.id: f"clean-up step {one_line(s.title)}" for s in cleanup})
+        captured = captures.captures(guide)
+        origins = {
+            name: anchors.get(step.id, "a setup step checks run") for name, (_, step) in captured.items()
+        }
+        uses = {
+            s.id: [(captured[n][0], origins[n]) for n in captures.uses(s.step, list(captured))]
+            for s in rendered.steps + rendered.cleanup
+        }
         context = {
             "guide": guide,
             "meta": guide.metadata,
@@ -170,7 +179,8 @@ class PageBuilder:
             # Rendered on use from banner.md.j2 and failure-note.md.j2, so overrides can replace them.
             "banner": lambda report: status_page.banner(self.env, report, troubleshooting),
             "failure_note": lambda report: status_page.failure_note(self.env, report),
-            "estimated_time": getattr(status, "estimated_time", None),
+            # Reading plus command time; from the guide alone when the site has no run history.
+            "estimated_time": getattr(status, "estimated_time", None) or timing.expected_time(guide),
             "failed_step": getattr(status, "failed_step_id", None),
             "type_title": TYPE_TITLES.get(guide.spec.type, guide.spec.type),
             "steps": visible,
@@ -179,6 +189,9 @@ class PageBuilder:
             "troubleshooting": troubleshooting,
             "troubleshooting_for": trouble,
             "anchors": anchors,
+            # Per step id: the captured values it uses, as (capture, where the reader finds it).
+            "captured_values": uses,
+            "bite_checked": sum(s.check is not None for s in visible),
             "parameters": [
                 ParameterRow(
                     p.name, _default_text(p, rendered.values), p.description, _allowed(p), p.secret, p.env_var

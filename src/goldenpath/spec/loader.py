@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from goldenpath.errors import Problem, UserError
-from goldenpath.spec import matching, model, params
+from goldenpath.spec import captures, matching, model, params
 from goldenpath.spec.convert import convert_document
 from goldenpath.spec.inputs import read_text
 from goldenpath.spec.model import Guide, Step
@@ -176,6 +176,8 @@ def _check_guide(guide: Guide) -> list[Problem]:
             for where, bound in _bounds(step):
                 add(f"{path}.{where}", *bound)
 
+    for where, message, hint in captures.problems(guide):
+        add(where, message, hint)
     problems += _escaping_templates(guide)
     for i, entry in enumerate(guide.spec.troubleshooting):
         if entry.symptom is not None:

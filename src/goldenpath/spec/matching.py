@@ -5,7 +5,7 @@ The expected block is what the page shows. It matches the actual output line by 
 - ``...`` on a line of its own: any number of lines (also none);
 - ``...`` inside a line: any text;
 - placeholders for parts that change from run to run: ``<hash>``, ``<ip>``, ``<duration>``,
-  ``<timestamp>``, ``<number>`` and ``<any>``;
+  ``<timestamp>``, ``<number>``, ``<namespace>`` (a Kubernetes namespace) and ``<any>``;
 - a line ending in `` (re)``: the rest of the line is a regular expression for the whole line.
 
 Trailing whitespace, trailing blank lines, carriage returns and terminal colour codes are ignored.
@@ -36,8 +36,8 @@ _TIMESTAMPS = (
     r"\d{4}-\d{2}-\d{2}",
     # Common Log Format: 23/Nov/2026:18:30:00 +0000
     rf"\d{{2}}/{_MONTH}/\d{{4}}:{_CLOCK}(?: [+-]\d{{4}})?",
-    # HTTP date: Sun, 23 Nov 2026 18:30:00 GMT
-    rf"{_DAY}, \d{{2}} {_MONTH} \d{{4}} {_CLOCK} [A-Z]{{2,5}}",
+    # HTTP date and RFC 2822: Sun, 23 Nov 2026 18:30:00 GMT (or +0000, as kubectl describe prints)
+    rf"{_DAY}, \d{{1,2}} {_MONTH} \d{{4}} {_CLOCK} (?:[A-Z]{{2,5}}|[+-]\d{{4}})",
     # date(1): Sun Nov 23 18:30:00 UTC 2026; syslog: Nov 23 18:30:00
     rf"(?:{_DAY} )?{_MONTH} [ \d]\d {_CLOCK}(?: [A-Z]{{2,5}})?(?: \d{{4}})?",
     # Go's log package: 2026/11/23 18:30:00
@@ -56,6 +56,7 @@ PLACEHOLDERS: dict[str, str] = {
     ),
     "timestamp": "(?:" + "|".join(_TIMESTAMPS) + ")",
     "number": r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?",
+    "namespace": r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?",
     "any": r".*?",
 }
 """Placeholder name -> the regular expression it stands for."""
@@ -122,9 +123,15 @@ def match_output(expected: str, actual: str) -> MatchResult:
     if _fast_match(patterns, got):
         return MatchResult(True)
     ops = _align(want, patterns, got)
-    if all(tag == " " for tag, _, _ in ops):
+    if all(tag == " " for tag, _, _, _ in ops):
         return MatchResult(True)
     return MatchResult(False, _render(ops))
+
+
+def align(expected_lines: list[str], actual: str) -> list[Op]:
+    """How actual output lines line up with expected lines (see :func:`_align`), for accept mode."""
+    patterns = [None if line.strip() == SKIP else line_pattern(line) for line in expected_lines]
+    return _align(expected_lines, patterns, _lines(actual))
 
 
 def _fast_match(patterns: list[Pattern | None], got: list[str]) -> bool:
@@ -134,12 +141,17 @@ def _fast_match(patterns: list[Pattern | None], got: list[str]) -> bool:
     return all(p is not None and p.fullmatch(line) for p, line in zip(patterns, got, strict=True))
 
 
-def _align(want: list[str], patterns: list[Pattern | None], got: list[str]) -> list[tuple[str, str, int]]:
+Op = tuple[str, str, int, int]
+"""A diff operation: tag, text, index of the actual line it sits at, index of the expected line
+it stands for (-1 for an actual line no expected line stands for)."""
+
+
+def _align(want: list[str], patterns: list[Pattern | None], got: list[str]) -> list[Op]:
     """Align expected and actual lines with the fewest unmatched lines (an edit distance).
 
     A skip line absorbs any number of actual lines. Returns diff operations:
     ``" "`` context (a matched line, shown as actually printed), ``"-"`` expected only,
-    ``"+"`` actual only; each with the index of the actual line it sits at.
+    ``"+"`` actual only (after a ``"-"`` at the same actual line: what came instead of it).
     """
     n, m = len(want), len(got)
     matches: dict[tuple[int, int], bool] = {}
@@ -181,43 +193,43 @@ def _align(want: list[str], patterns: list[Pattern | None], got: list[str]) -> l
             else:
                 row[j] = min(min(below[j], row[j + 1]) + _UNMATCHED, below[j + 1] + change(i, j))
 
-    ops: list[tuple[str, str, int]] = []
+    ops: list[Op] = []
     i = j = 0
     while i < n or j < m:
         if i < n and patterns[i] is None:
             if j < m and cost[i][j + 1] + 1 <= cost[i + 1][j]:
                 j += 1  # absorbed by the skip: not shown
                 continue
-            ops.append((" ", want[i], j))
+            ops.append((" ", want[i], j, i))
             i += 1
         elif i < n and j < m and matched(i, j) and cost[i][j] == cost[i + 1][j + 1]:
-            ops.append((" ", got[j], j))
+            ops.append((" ", got[j], j, i))
             i += 1
             j += 1
         elif i < n and (j == m or cost[i][j] == cost[i + 1][j] + _UNMATCHED):
-            ops.append(("-", want[i], j))
+            ops.append(("-", want[i], j, i))
             i += 1
         elif i == n or cost[i][j] == cost[i][j + 1] + _UNMATCHED:
-            ops.append(("+", got[j], j))
+            ops.append(("+", got[j], j, -1))
             j += 1
         else:  # a changed line: what was expected, then what came instead
-            ops.append(("-", want[i], j))
-            ops.append(("+", got[j], j))
+            ops.append(("-", want[i], j, i))
+            ops.append(("+", got[j], j, i))
             i += 1
             j += 1
     return ops
 
 
-def _render(ops: list[tuple[str, str, int]], context: int = 3) -> str:
+def _render(ops: list[Op], context: int = 3) -> str:
     """A unified diff (``--- expected``/``+++ actual``) with ``context`` lines around changes."""
-    changed = [k for k, (tag, _, _) in enumerate(ops) if tag != " "]
+    changed = [k for k, (tag, _, _, _) in enumerate(ops) if tag != " "]
     keep: set[int] = set()
     for k in changed:
         keep.update(range(max(0, k - context), min(len(ops), k + context + 1)))
     out = ["--- expected", "+++ actual"]
     previous = -2
     for k in sorted(keep):
-        tag, text, line = ops[k]
+        tag, text, line, _ = ops[k]
         if k != previous + 1:
             out.append(f"@@ output line {line + 1} @@")
         out.append(f"{tag}{text}")

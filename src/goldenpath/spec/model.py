@@ -9,10 +9,52 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+from goldenpath.spec.actions import (
+    BiteCheck as BiteCheck,
+)
+from goldenpath.spec.actions import (
+    Capture as Capture,
+)
+from goldenpath.spec.actions import (
+    Expect as Expect,
+)
+from goldenpath.spec.actions import (
+    FileAction as FileAction,
+)
+from goldenpath.spec.actions import (
+    HttpAction as HttpAction,
+)
+from goldenpath.spec.actions import (
+    Ready as Ready,
+)
+from goldenpath.spec.actions import (
+    Retry as Retry,
+)
+from goldenpath.spec.actions import (
+    Variant as Variant,
+)
+from goldenpath.spec.fields import (
+    ID_PATTERN as ID_PATTERN,
+)
+from goldenpath.spec.fields import (
+    NAME_PATTERN as NAME_PATTERN,
+)
+from goldenpath.spec.fields import (
+    Scalar as Scalar,
+)
+from goldenpath.spec.fields import (
+    internal_field as internal_field,
+)
+from goldenpath.spec.fields import (
+    spec_field as spec_field,
+)
+from goldenpath.spec.fields import (
+    yaml_key as yaml_key,
+)
 from goldenpath.spec.patterns import PatternError, compile_pattern
 
 SPEC_FILE = "guide.yaml"
@@ -22,39 +64,6 @@ Stage = Literal["discover", "build", "test", "integrate", "verify"]
 GuideType = Literal["getting-started", "how-to"]
 ParamType = Literal["string", "integer", "number", "boolean", "port"]
 Requirement = Literal["cluster", "images"]
-Scalar = str | int | float | bool
-
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-
-def spec_field(
-    doc: str,
-    default: Any = MISSING,
-    *,
-    factory: Any = MISSING,
-    pattern: str | None = None,
-    min_items: int | None = None,
-    example: Any = None,
-) -> Any:
-    """A dataclass field a user sets in YAML, with the documentation the schema and reference use."""
-    meta = {"doc": doc, "pattern": pattern, "min_items": min_items, "example": example}
-    if factory is not MISSING:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-def internal_field(default: Any = MISSING, *, factory: Any = MISSING) -> Any:
-    """A field filled in by the loader, never read from YAML."""
-    if factory is not MISSING:
-        return field(default_factory=factory, metadata={"internal": True}, compare=False)
-    return field(default=default, metadata={"internal": True}, compare=False)
-
-
-def yaml_key(name: str) -> str:
-    """The YAML key of a dataclass field: ``max_age_days`` -> ``maxAgeDays``."""
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,85 +148,6 @@ class Prerequisite:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FileAction:
-    """Create a file from a Jinja2 template in the guide's `templates/` folder."""
-
-    path: str = spec_field("Where the file goes, relative to the working directory.")
-    template: str = spec_field("Template file name under `templates/`.")
-    language: str | None = spec_field(
-        "Code-block language on the page (default: from the file extension).", None
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
-class HttpAction:
-    """Call an HTTP endpoint; the page shows it as a URL to open and the equivalent `curl`."""
-
-    url: str = spec_field("URL to call.", example="http://localhost:{{ port }}/")
-    method: str = spec_field("HTTP method.", "GET")
-    headers: Mapping[str, str] = spec_field("Request headers.", factory=dict)
-    body: str | None = spec_field("Request body.", None)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Ready:
-    """When a background process counts as ready. Set one of `port`, `http` or `log`."""
-
-    port: int | str | None = spec_field("TCP port on 127.0.0.1 that accepts connections.", None)
-    http: str | None = spec_field("URL that answers with a 2xx status.", None)
-    log: str | None = spec_field("Regular expression (RE2) to wait for in the process output.", None)
-    timeout: float = spec_field("Seconds to wait for readiness.", 30.0)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Expect:
-    """What the step must produce. A run step expects exit code 0 unless told otherwise."""
-
-    exit_code: int | None = spec_field("Expected exit code of a `run` step (default 0).", None)
-    contains: tuple[str, ...] = spec_field("Text the output must contain.", ())
-    not_contains: tuple[str, ...] = spec_field("Text the output must not contain.", ())
-    matches: tuple[str, ...] = spec_field("Regular expressions (RE2) the output must match.", ())
-    output: str | None = spec_field(
-        '"You should see": output shown on the page and matched tolerantly: `...` skips lines '
-        "or text, placeholders such as `<hash>`, `<ip>`, `<duration>`, `<timestamp>`, `<number>` "
-        "and `<any>` match variable parts.",
-        None,
-    )
-    status: int | None = spec_field("Expected HTTP status of an `http` step (default 2xx).", None)
-    json: Mapping[str, Scalar | None] = spec_field(
-        "JSON fields of an `http` response body, by dotted path, and their expected values.",
-        factory=dict,
-    )
-    files: tuple[str, ...] = spec_field("Files that must exist afterwards.", ())
-    nothing: bool = spec_field(
-        "Say explicitly that the step needs no check beyond running without error.", False
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Retry:
-    """Repeat the step until its expectations hold, for eventually-consistent results."""
-
-    within: float = spec_field("Give up after this many seconds.")
-    interval: float = spec_field("Seconds before the first retry.", 1.0)
-    backoff: float = spec_field("Factor the interval grows by after each retry.", 1.5)
-    settle: int = spec_field(
-        "Stop early, as failed, after this many attempts in a row with the same wrong output and "
-        "exit code (durations and timestamps aside): that output will not change. 0 retries to "
-        "the end of `within`, for a step whose output stays the same while it converges.",
-        3,
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Variant:
-    """An equivalent way to do a step, shown as a content tab. Every variant is checked."""
-
-    label: str = spec_field("Tab label.", example="curl")
-    run: str = spec_field("Shell command of this variant.")
-
-
-@dataclass(frozen=True, kw_only=True)
 class Step:
     """One thing the reader does. Set exactly one action: `run`, `file`, `http` or `variants`."""
 
@@ -241,6 +171,12 @@ class Step:
     hidden: bool = spec_field(
         "A verification-only step: run by checks, not shown as a step on the page.", False
     )
+    check: BiteCheck | None = spec_field(
+        "A check that must fail before the step and pass after it; the page shows it as the way "
+        "to see that the step worked.",
+        None,
+    )
+    capture: tuple[Capture, ...] = spec_field("Values later steps use, taken from this step's output.", ())
     requires: tuple[Requirement, ...] = spec_field(
         "What the step needs from the sandbox: `cluster` (a Kubernetes cluster) or `images` (a "
         "container image builder and the platform's registry). A sandbox without it skips the step "
@@ -317,7 +253,7 @@ class GuideSpec:
 
     type: GuideType = spec_field("`getting-started` for newcomers, `how-to` for one task.")
     estimated_minutes: int | None = spec_field(
-        "Estimated time; measured step durations replace it once the guide has run.", None
+        "Minutes the commands take, added to the reading time until a run passes and is measured.", None
     )
     parameters: tuple[Parameter, ...] = spec_field("Values the developer chooses.", ())
     prerequisites: tuple[Prerequisite, ...] = spec_field("What the reader needs first.", ())

@@ -9,8 +9,8 @@ Markdown. The site shows the same reports (:mod:`goldenpath.site.status_page`).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +24,10 @@ from goldenpath.run.results import shown_path
 from goldenpath.spec import loader
 from goldenpath.spec.model import Guide
 from goldenpath.spec.urls import page_path, page_url
-from goldenpath.status import freshness
+from goldenpath.status import freshness, timing, trends
 from goldenpath.status.freshness import STATES, State, Status, sandbox_label
 from goldenpath.status.history import History, RunRecord, StepRecord
+from goldenpath.status.trends import RunTime, Trend
 
 FORMATS = ("table", "json", "markdown")
 """What ``goldenpath status --format`` prints."""
@@ -45,6 +46,8 @@ class GuideReport:
     """Seconds per step id in the latest passing run."""
     pass_steps: tuple[StepRecord, ...] = ()
     """The steps of the last passing run (to tell which were not run on its sandbox)."""
+    run_times: tuple[RunTime, ...] = ()
+    """The command time of every passing run, oldest to newest (:func:`.trends.command_times`)."""
 
     @property
     def id(self) -> str:
@@ -89,19 +92,37 @@ class GuideReport:
         minutes = self.guide.spec.estimated_minutes
         return f"~{minutes} min (estimate)" if minutes else "unknown"
 
+    @functools.cached_property
+    def reading_seconds(self) -> float:
+        """Seconds to read the guide's page (:mod:`.timing`)."""
+        return timing.reading_seconds(self.guide)
+
+    @property
+    def command_seconds(self) -> float | None:
+        """Seconds the reader's commands (visible steps of ``spec.steps``) took in the last pass."""
+        return timing.command_seconds(self.durations, self.guide)
+
     @property
     def estimated_time(self) -> str:
-        """The page's estimate: the author's reading-and-typing estimate, with the time the
-        commands took in the last passing run; measured alone where the author gave none."""
-        seconds = self.typical_seconds
+        """The page's estimate: reading time plus the commands of the last passing run, else plus
+        the author's ``estimatedMinutes`` (:func:`.timing.describe`)."""
+        return timing.describe(self.reading_seconds, self.command_seconds, self.guide.spec.estimated_minutes)
+
+    @property
+    def trend(self) -> Trend:
+        """The time to follow the guide over its passing runs."""
+        return Trend(self.reading_seconds, self.run_times)
+
+    @property
+    def time_to_follow(self) -> str:
+        """The status page's short form: the latest time and its change, else the estimate."""
+        if self.trend.summary:
+            return self.trend.summary
+        reading = timing.reading_minutes(self.reading_seconds)
         estimate = self.guide.spec.estimated_minutes
-        if seconds is None:
-            return f"{estimate} minutes" if estimate else "not estimated yet"
-        measured = f"the commands took {format_duration(seconds)} in the last passing run"
         if estimate:
-            return f"{estimate} minutes ({measured})"
-        minutes = max(1, math.ceil(seconds / 60))
-        return f"about {minutes} minute{'s' if minutes != 1 else ''} ({measured})"
+            return f"~{reading + estimate} min (estimate)"
+        return f"~{reading} min reading, commands not measured"
 
     @property
     def last_verified(self) -> str:
@@ -153,6 +174,9 @@ class GuideReport:
                 if self.typical_seconds is None
                 else round(self.typical_seconds, 3),
                 "estimated_minutes": self.guide.spec.estimated_minutes,
+                "estimated_time": self.estimated_time,
+                "command_seconds": None if self.command_seconds is None else round(self.command_seconds, 3),
+                "time_to_follow": self.trend.to_json(),
             }
         )
         return data
@@ -194,6 +218,7 @@ def collect_reports(
     hashes = {g.id: loader.content_hash(g) for g in guides}
     statuses = freshness.evaluate_all(guides, runs, hashes, settings, now)
     durations = history.step_durations() if use_history else {}
+    run_times = trends.command_times(history, guides) if use_history else {}
     passes = {g.id: statuses[g.id].last_pass for g in guides}
     steps = (
         history.steps((run.run_id, guide_id) for guide_id, run in passes.items() if run)
@@ -205,7 +230,14 @@ def collect_reports(
         last_pass = passes[guide.id]
         pass_steps = steps.get((last_pass.run_id, guide.id), []) if last_pass else []
         reports.append(
-            GuideReport(guide, statuses[guide.id], now, durations.get(guide.id, {}), tuple(pass_steps))
+            GuideReport(
+                guide,
+                statuses[guide.id],
+                now,
+                durations.get(guide.id, {}),
+                tuple(pass_steps),
+                run_times.get(guide.id, ()),
+            )
         )
     return sort_reports(reports)
 
