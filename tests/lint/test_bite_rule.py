@@ -34,7 +34,7 @@ def test_the_shipped_guides_have_their_bite_checks() -> None:
     assert not problems
     assert [str(f) for f in run_rules(guides) if f.rule == "GP114"] == []
     checked = [s.id for g in guides for s in g.spec.steps if s.check is not None]
-    assert len(checked) == 5
+    assert len(checked) == 7
 
 
 def test_what_counts_as_only_reading() -> None:

@@ -28,6 +28,7 @@ GUIDES = (
     "configure-environment",
     "scale-a-service",
     "roll-back-a-deployment",
+    "use-a-service",
 )
 
 
@@ -90,7 +91,10 @@ def test_every_shipped_guide_runs_for_real(real_node: object, project: Path) -> 
     for step in ("build-image", "push-image", "watch-rollout", "call-in-cluster", "read-logs"):
         assert hello[f"step.{step}"].startswith("passed"), (step, hello[f"step.{step}"])
     assert any(name.startswith("sandbox.") and "containerd" in name for name in hello), hello
-    assert "5 passed (5 verified: every step ran for real; 0 partly)" in done.stdout
+    assert "6 passed (6 verified: every step ran for real; 0 partly)" in done.stdout
+    service = properties(cases["use-a-service"])
+    for step in ("expose", "describe-pod", "port-forward", "call"):  # bite checks, a captured pod
+        assert service[f"step.{step}"].startswith("passed"), (step, service[f"step.{step}"])
     status = subprocess.run(
         [GOLDENPATH, "status", "--format", "json"], cwd=project, capture_output=True, text=True, timeout=60
     )

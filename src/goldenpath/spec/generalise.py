@@ -3,8 +3,9 @@
 Lines of the old block that still match keep their source (placeholders, ``...`` and ``{{ }}``
 stay as the author wrote them). Lines the run printed instead are generalised: values that
 change from run to run become placeholders (``<hash>``, ``<ip>``, ``<duration>``,
-``<timestamp>``, ``<namespace>``), the run's parameter and captured values become their
-``{{ name }}``, and masked secrets become ``<any>``, so no secret is ever written.
+``<timestamp>``, ``<namespace>``, a node port as ``<number>``), the run's parameter and captured
+values become their ``{{ name }}``, masked secrets become ``<any>`` (no secret is ever written),
+and the column padding of a table with such values becomes `` ... ``.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from collections.abc import Callable, Mapping
 from goldenpath.spec import matching
 
 _TIMESTAMP = re.compile(matching.PLACEHOLDERS["timestamp"])
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_IPV4 = re.compile(r"(?<![\w.])(?!127\.0\.0\.1\b|0\.0\.0\.0\b)(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|y))+")
 # Kubernetes names generated from an owner: <owner>-<pod-template-hash>-<suffix> for a pod of a
 # Deployment, <owner>-<hash> for a ReplicaSet; both draw from an alphabet without vowels.
 _SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
-_POD = re.compile(rf"\b([a-z0-9][-a-z0-9]*?)-({_SAFE}{{6,10}})-({_SAFE}{{5}})\b")
-_OWNED = re.compile(rf"\b([a-z0-9][-a-z0-9]*?)-((?={_SAFE}*\d){_SAFE}{{6,10}})\b")
+# The owner's name may already be a parameter's {{ name }} (kept aside as \x00<n>\x00).
+_NAME = r"(?<![\w\x00-])((?:[a-z0-9]|\x00\d+\x00)(?:[-a-z0-9]|\x00\d+\x00)*?)"
+_POD = re.compile(rf"{_NAME}-({_SAFE}{{6,10}})-({_SAFE}{{5}})\b")
+_OWNED = re.compile(rf"{_NAME}-((?={_SAFE}*\d){_SAFE}{{6,10}})\b")
 _HEX = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,}\b")
 _NAMESPACE = re.compile(r"\bgp-[a-z0-9-]+-[0-9a-f]{8}\b")
 _MASKED = re.compile(r"\*\*\*")
+_NODE_PORT = re.compile(r"(?<![\w.])3[0-2]\d{3}(/(?:TCP|UDP|SCTP))\b")  # picked by the cluster
 _JINJA = re.compile(r"\{[{%#]")
 
 
@@ -48,13 +52,29 @@ def accepted_block(
         lines.pop()
     rendered = [render_line(line) for line in lines]
     out: list[str] = []
+    new: list[str] = []  # the current run of lines the run printed instead
     for tag, text, _, index in matching.align(rendered, actual):
-        if tag == " ":
-            out.append(lines[index].rstrip())
-        elif tag == "+":
-            hint = lines[index] if index >= 0 else ""
-            out.append(generalise(text, values, hint))
+        if tag == "+":
+            new.append(generalise(text, values, lines[index] if index >= 0 else ""))
+        elif tag == " ":
+            out += [*_columns(new), lines[index].rstrip()]
+            new = []
+    out += _columns(new)
     return "\n".join(out) + "\n" if out else ""
+
+
+_PADDING = re.compile(r"(?<=\S) {2,}(?=\S)")
+_VARYING = re.compile(r"<(?:hash|ip|duration|timestamp|namespace|number|any)>|\}\}")
+
+
+def _columns(lines: list[str]) -> list[str]:
+    """A table's column padding depends on how wide its values are: in lines that form a table
+    (two or more, each padded into columns) with a value that changes from run to run, every
+    padding becomes `` ... ``, which the matching reads as any text."""
+    table = len(lines) >= 2 and all(len(_PADDING.findall(line)) >= 2 for line in lines)
+    if not table or not any(_VARYING.search(line) for line in lines):
+        return lines
+    return [_PADDING.sub(" ... ", line) for line in lines]
 
 
 def generalise(line: str, values: Mapping[str, str], hint: str = "") -> str:
@@ -74,14 +94,15 @@ def generalise(line: str, values: Mapping[str, str], hint: str = "") -> str:
     line = _NAMESPACE.sub(lambda m: keep("<namespace>"), line)
     line = _TIMESTAMP.sub(lambda m: keep("<timestamp>"), line)
     line = _IPV4.sub(lambda m: keep("<ip>"), line)
-    line = _POD.sub(lambda m: m.group(1) + "-" + keep("<hash>") + "-" + keep("<hash>"), line)
-    line = _OWNED.sub(lambda m: m.group(1) + "-" + keep("<hash>"), line)
-    line = _HEX.sub(lambda m: keep("<hash>"), line)
-    for name, value in sorted(values.items(), key=lambda item: -len(item[1])):
+    line = _NODE_PORT.sub(lambda m: keep("<number>") + m.group(1), line)
+    for name, value in sorted(values.items(), key=lambda item: -len(item[1])):  # a pod name first
         wanted = len(value) >= 3 or _named(name, value, line, hint)
         if value and wanted:
             reference = keep("{{ " + name + " }}")
             line = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(value)}(?![A-Za-z0-9_])", reference, line)
+    line = _POD.sub(lambda m: m.group(1) + "-" + keep("<hash>") + "-" + keep("<hash>"), line)
+    line = _OWNED.sub(lambda m: m.group(1) + "-" + keep("<hash>"), line)
+    line = _HEX.sub(lambda m: keep("<hash>"), line)
     line = re.sub(r"(?<![\w.:/-])" + _DURATION.pattern + r"(?![\w.:/-])", lambda m: keep("<duration>"), line)
     line = _JINJA.sub(lambda m: "{{ '" + m.group(0) + "' }}", line)
     return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], line)
