@@ -145,3 +145,10 @@ def test_wording_of_the_rounding() -> None:
     assert timing.describe(10, None, None) == "about 1 minute (1 min reading; commands not measured yet)"
     spans = [timing.format_span(s) for s in (0.2, 40, 60, 100, 3600, 3900)]
     assert spans == ["under 1 s", "40 s", "1 min", "1 min 40 s", "1 h", "1 h 5 min"]
+
+
+def test_a_pass_that_skipped_steps_gives_a_floor_not_an_estimate() -> None:
+    assert timing.describe(120.0, 1.0, None, skipped=9) == (
+        "3 minutes or more (2 min reading, 1 s of commands in the last passing run, which skipped 9 steps)"
+    )
+    assert timing.describe(120.0, 1.0, None).startswith("about 3 minutes (")

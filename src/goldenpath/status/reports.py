@@ -106,7 +106,11 @@ class GuideReport:
     def estimated_time(self) -> str:
         """The page's estimate: reading time plus the commands of the last passing run, else plus
         the author's ``estimatedMinutes`` (:func:`.timing.describe`)."""
-        return timing.describe(self.reading_seconds, self.command_seconds, self.guide.spec.estimated_minutes)
+        shown = {s.id for s in timing.shown_steps(self.guide)}
+        skipped = sum(s.step_id in shown and s.outcome == "skipped" for s in self.pass_steps)
+        return timing.describe(
+            self.reading_seconds, self.command_seconds, self.guide.spec.estimated_minutes, skipped
+        )
 
     @property
     def trend(self) -> Trend:

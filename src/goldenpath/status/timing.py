@@ -127,15 +127,21 @@ def _minutes(n: int) -> str:
     return f"{n} minute{'s' if n != 1 else ''}"
 
 
-def describe(reading_secs: float, command_secs: float | None, estimated_minutes: int | None) -> str:
+def describe(
+    reading_secs: float, command_secs: float | None, estimated_minutes: int | None, skipped: int = 0
+) -> str:
     """The page's estimate: ``about 7 minutes (5 min reading, 1 min 40 s of commands in the last
     passing run)``; the author's ``estimatedMinutes`` stands in for the commands until a run
-    passes, and without it the estimate says the commands are not measured yet."""
+    passes, and without it the estimate says the commands are not measured yet. ``skipped``
+    counts the reader's steps the last pass could not run (their time is missing, so it says so)."""
     read = reading_minutes(reading_secs)
     read_text = f"{read} min reading"
     if command_secs is not None:
         total = total_minutes(reading_secs, command_secs)
         commands = f"{format_span(command_secs)} of commands in the last passing run"
+        if skipped:  # its sandbox could not run them: the time is a floor, not the reader's
+            commands += f", which skipped {skipped} step{'s' if skipped != 1 else ''}"
+            return f"{_minutes(total)} or more ({read_text}, {commands})"
         return f"about {_minutes(total)} ({read_text}, {commands})"
     if estimated_minutes:
         return (
