@@ -61,3 +61,13 @@ def test_ordinary_text_is_left_alone() -> None:
     # they would match ordinary words ("FiY": "abc" in base64 after one other byte)
     assert mask("the word abc is YWJj", ["abc"]) == f"the word {MASK} is {MASK}"
     assert mask("FiY and 6162", ["abc"]) == "FiY and 6162"
+
+
+def test_a_secret_encoded_twice_is_masked() -> None:
+    # A Secret made with --from-file of a file holding the value's base64: kubectl shows it
+    # base64-encoded again.
+    secret = "S!B\\*d$zDsb="
+    once = base64.b64encode(secret.encode())
+    for inner in (once, once + b"\n"):
+        twice = base64.b64encode(inner).decode()
+        assert mask(f'{{"password.txt":"{twice}"}}', [secret]) == '{"password.txt":"***"}'

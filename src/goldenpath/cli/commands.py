@@ -14,7 +14,7 @@ from pathlib import Path
 
 from goldenpath import config
 from goldenpath.config import MANAGED_SANDBOXES
-from goldenpath.errors import UserError
+from goldenpath.errors import EXIT_BAD_INPUT, UserError
 from goldenpath.lint.report import report as lint_report
 from goldenpath.render import renderer
 from goldenpath.render.scaffold import scaffold
@@ -49,6 +49,24 @@ def new(template: str, dest: Path, assignments: Sequence[str], golden_paths: Pat
     for path in scaffold(guide, dest, values):
         print(path)
     return 0
+
+
+def import_page(file: Path, guide_id: str | None = None, golden_paths: Path | None = None) -> int:
+    """``goldenpath import``: a Markdown how-to as a guide folder; prints what it could not map
+    and the guide's lint findings. 0 when the guide lints without errors, else 2."""
+    from goldenpath.importer.writer import import_markdown  # markdown-it loads for this command only
+
+    settings = config.load_settings(golden_paths=golden_paths)
+    imported = import_markdown(file, settings.golden_paths_dir, guide_id)
+    print(f"imported {file} as {imported.folder}/ ({imported.steps} steps, {imported.files} templates)")
+    for note in imported.notes:
+        print(f"{file}:{note.line}: {note.message}")
+    for finding in imported.findings:
+        print(f"{finding.severity}: {finding}")
+    errors = [f for f in imported.findings if f.severity == "error"]
+    spec = imported.folder / "guide.yaml"
+    print(f"next: review {spec}, then goldenpath check --accept {imported.folder.name}")
+    return EXIT_BAD_INPUT if errors else 0
 
 
 def schema(output: Path | None = None) -> int:

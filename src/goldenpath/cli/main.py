@@ -79,6 +79,17 @@ def _spec_commands(sub: Subparsers) -> None:
         help="a parameter value; repeat for several",
     )
 
+    page = _command(
+        sub,
+        "import",
+        "goldenpath.cli.commands:import_page",
+        "turn a Markdown how-to into a golden path (then: check --accept)",
+    )
+    page.add_argument("file", metavar="FILE.md", type=Path, help="the how-to to import")
+    page.add_argument(
+        "--id", dest="guide_id", metavar="ID", help="the guide's id (default: from the file name)"
+    )
+
     schema = _command(
         sub,
         "schema",

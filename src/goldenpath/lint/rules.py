@@ -158,7 +158,7 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "a password, token or key",
         re.compile(
             r"(?i)\b[a-z_]*(?:password|passwd|secret|token|api[_-]?key)[a-z_]*\b[\"']?\s*[=:]\s*"
-            r"[\"']?(?![\"'\s]|\$|\{\{|<|\*\*\*|\.\.\.)[^\s\"'`,;}]{8,}"
+            r"[\"']?(?![\"'\s]|\$|\{\{|<|\*\*\*|\.\.\.|\.{0,2}/|~/)[^\s\"'`,;}]{8,}"
         ),
     ),
 )

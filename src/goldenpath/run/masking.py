@@ -1,9 +1,9 @@
 """Masking secret values in what a run reports, in the forms a step is likely to print them.
 
 A step rarely prints a token as it was given: it sends it base64-encoded in a header, URL-encoded
-in a query, escaped inside JSON, or a tool wraps a long value across lines. Each of those forms is
-masked too, also when line breaks (``\\n`` or ``\\r\\n``) split it, as base64 tools and
-narrow terminals do.
+in a query, escaped inside JSON, base64 inside base64, or a tool wraps a long value across lines.
+Each of those forms is masked too, also when line breaks (``\\n`` or ``\\r\\n``) split it, as
+base64 tools and narrow terminals do.
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ def encodings(value: str) -> set[str]:
     }
     forms.update(_base64_cores(raw, base64.b64encode))
     forms.update(_base64_cores(raw, base64.urlsafe_b64encode))
+    # Encoded twice, as a Kubernetes Secret made from a file of base64 shows it: the value's
+    # base64 (with the newline `base64` ends it with, or without) inside base64 again.
+    once = base64.b64encode(raw)
+    for inner in (once, once + b"\n"):
+        forms.update(_base64_cores(inner, base64.b64encode))
     forms.discard(value)
     return forms
 
