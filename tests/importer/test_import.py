@@ -173,3 +173,18 @@ def test_the_worked_example_of_the_docs_imports_and_passes(tmp_path: Path) -> No
     assert steps["fetch-the-page"]["expect"]["output"] == "<h1>Reports</h1>\n"
     accepted = gp(tmp_path, "check", "--accept", "--golden-paths", "gp")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def test_no_text_is_lost_between_headings(tmp_path: Path) -> None:
+    page = tmp_path / "intro.md"
+    page.write_text(
+        "---\ndescription: Given by the front matter.\n---\n\n# Title\n\nAn intro paragraph.\n\n"
+        "## A section\n\nIts words.\n\n### Its first part\n\nRun this:\n\n```bash\necho hi\n```\n"
+    )
+    done = gp(tmp_path, "import", str(page), "--golden-paths", "gp")
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = yaml.safe_load((tmp_path / "gp" / "intro" / "guide.yaml").read_text())
+    assert document["metadata"]["summary"] == "Given by the front matter."
+    (step,) = document["spec"]["steps"]
+    assert step["title"] == "Its first part"
+    assert step["explain"] == "An intro paragraph.\n\n**A section**\n\nIts words.\n\nRun this:"

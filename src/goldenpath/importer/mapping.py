@@ -55,6 +55,7 @@ class _Mapper:
         self.last: dict[str, Any] | None = None
         """The step an output block right after it would belong to."""
         self.ids: set[str] = set()
+        self.heading_at = 0
 
     def heading_block(self, block: Heading) -> None:
         if block.level == 1 and not self.draft.title:
@@ -71,6 +72,7 @@ class _Mapper:
         elif self.section != "cleanup" or block.level <= 2:
             self.section = "steps"
         self.heading, self.under_heading, self.last = block.text, 0, None
+        self.heading_at = len(self.prose)  # where the section's own text starts
 
     def prose_block(self, block: Prose) -> None:
         if self.section == "prerequisites":
@@ -240,15 +242,15 @@ class _Mapper:
     def _flush_after(self) -> None:
         if not self.prose:
             return
-        if self.heading and not self.under_heading:  # a section without commands keeps its title
-            self.prose.insert(0, f"**{commands.escape(self.heading)}**")
+        own = len(self.prose) > self.heading_at and self.section in ("steps", "cleanup")
+        if self.heading and not self.under_heading and own:  # a section without commands keeps its title
+            self.prose.insert(self.heading_at, f"**{commands.escape(self.heading)}**")
         target = (self.draft.cleanup if self.section == "cleanup" else self.draft.steps) or self.draft.steps
         if target:
             previous = target[-1].get("after", "")
             target[-1]["after"] = "\n\n".join([*([previous] if previous else []), *self.prose])
-        else:
-            self.draft.summary = self.draft.summary or " ".join(self.prose[0].split())
-        self.prose = []
+            self.prose = []
+        # else: no step yet; the text explains the first one
 
 
 def _is_session(block: Code) -> bool:
@@ -256,9 +258,10 @@ def _is_session(block: Code) -> bool:
     return bool(commands.split_session(block.content)[0][1])
 
 
-def map_blocks(blocks: list[Block]) -> Draft:
-    """The draft guide of a page's blocks."""
-    draft = Draft()
+def map_blocks(blocks: list[Block], summary: str = "") -> Draft:
+    """The draft guide of a page's blocks; ``summary`` when the page gave one (front matter),
+    else its first paragraph is the summary."""
+    draft = Draft(summary=summary)
     mapper = _Mapper(draft)
     index = 0
     while index < len(blocks):

@@ -54,12 +54,12 @@ def import_markdown(file: Path, golden_paths: Path, guide_id: str | None = None)
     if text is None:
         raise UserError([problem] if problem else [])
     source = normalise(text)
-    draft = map_blocks(parse(source.text))
+    draft = map_blocks(parse(source.text), str(source.front_matter.get("description") or ""))
     draft.notes = sorted(source.notes + draft.notes, key=lambda note: note.line)
     draft.title = str(
         source.front_matter.get("title") or draft.title or file.stem.replace("-", " ").capitalize()
     )
-    draft.summary = str(source.front_matter.get("description") or draft.summary or draft.title)
+    draft.summary = draft.summary or draft.title
     guide_id = guide_id or re.sub(r"[^a-z0-9]+", "-", file.stem.lower()).strip("-")
     if not re.fullmatch(ID_PATTERN, guide_id):
         raise UserError(
