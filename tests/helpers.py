@@ -7,9 +7,12 @@ import fcntl
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from goldenpath.run.results import GuideResult
 
 TESTS = Path(__file__).resolve().parent
 """The tests folder: fixtures, golden files and broken specs live here."""
@@ -134,3 +137,39 @@ def locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def guide_run(
+    guide_id: str, run_id: str, seconds: Iterable[float], outcome: str = "passed", day: int = 1
+) -> GuideResult:
+    """A GuideResult to record in a History: one step per duration (``s1``, ``s2``...); for an
+    outcome other than passed, its last step has that outcome."""
+    import datetime  # goldenpath loads for the tests that record runs only
+
+    from goldenpath.run.results import GuideResult, StepResult
+
+    durations = list(seconds)
+    when = datetime.datetime(2026, 11, day, 12, 0, tzinfo=datetime.timezone.utc)
+    steps = tuple(
+        StepResult(
+            step_id=f"s{i}",
+            title=f"S{i}",
+            number=i,
+            section="steps",
+            outcome=outcome if i == len(durations) else "passed",
+            message="" if outcome == "passed" else "exit code 1, expected 0",
+            duration=d,
+        )
+        for i, d in enumerate(durations, 1)
+    )
+    return GuideResult(
+        guide_id=guide_id,
+        outcome=outcome,
+        run_id=run_id,
+        started=when,
+        finished=when + datetime.timedelta(seconds=sum(durations)),
+        sandbox="local",
+        sandbox_versions={},
+        steps=steps,
+        content_hash="abc",
+    )

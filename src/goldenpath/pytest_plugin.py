@@ -4,12 +4,14 @@ Collection: a ``*.suite.yaml`` file (``checks/golden_paths.suite.yaml``) collect
 golden-paths folder, and ``pytest golden_paths/`` (or a spec file) collects specs directly. Each
 guide is one item whose node id names its spec file and guide id
 (``golden_paths/hello-world/guide.yaml::hello-world``), so under ``pytest-xdist`` a guide stays
-whole on one worker. The plugin only collects and reports; each guide runs on the one check path,
-:mod:`goldenpath.check`.
+whole on one worker. ``--shard K/N`` deselects the guides of the other shards, split as
+``goldenpath check --shard`` splits them (:mod:`goldenpath.status.shards`). The plugin only
+collects and reports; each guide runs on the one check path, :mod:`goldenpath.check`.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Iterator
@@ -30,6 +32,8 @@ from goldenpath.run.results import GuideResult, describe_failure
 from goldenpath.sandbox import collect_leftovers
 from goldenpath.spec import loader
 from goldenpath.spec.model import SPEC_FILE, Guide
+from goldenpath.status.history import History
+from goldenpath.status.shards import describe, parse_shard, recorded_seconds, shard_of
 
 SUITE_SUFFIX = ".suite.yaml"
 SKIPS_SECTION = "goldenpath: skipped steps"
@@ -38,6 +42,9 @@ _RESERVED_MARKERS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefix
 
 settings_key = pytest.StashKey[config_mod.Settings]()
 check_run_key = pytest.StashKey[CheckRun]()
+seconds_key = pytest.StashKey[dict[str, float]]()
+shard_line_key = pytest.StashKey[str]()
+_SECONDS_INPUT = "goldenpath_shard_seconds"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,6 +71,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help='write the "you should see" blocks of steps whose output differs from the real run into '
         "the specs, then check those guides again",
     )
+    group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        type=_shard_option,
+        help="run only shard K of N of the guides (the others are deselected), balanced by the "
+        "durations in the run history, as goldenpath check --shard",
+    )
+
+
+def _shard_option(text: str) -> tuple[int, int]:
+    try:
+        return parse_shard(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,6 +123,44 @@ def _check_run(config: pytest.Config) -> CheckRun:
         history = not config.getoption("no_history")
         config.stash[check_run_key] = CheckRun(_settings(config), history=history)
     return config.stash[check_run_key]
+
+
+def _recorded_seconds(config: pytest.Config) -> dict[str, float]:
+    """The durations the split is balanced by, read once: xdist workers get the main process's
+    (a worker reading the history after another recorded a guide would split differently)."""
+    given = getattr(config, "workerinput", {}).get(_SECONDS_INPUT)
+    if given is not None:
+        return dict(given)
+    if seconds_key not in config.stash:
+        config.stash[seconds_key] = recorded_seconds(History(_settings(config).history_path))
+    return config.stash[seconds_key]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, before a worker starts: hand it the durations of the split."""
+    if node.config.getoption("shard") is not None:
+        node.workerinput[_SECONDS_INPUT] = _recorded_seconds(node.config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--shard K/N``: deselect the guides of the other shards (other tests stay)."""
+    shard = config.getoption("shard")
+    if shard is None:
+        return
+    guides = [item.guide.id for item in items if isinstance(item, GuideItem)]
+    chosen = set(shard_of(guides, _recorded_seconds(config), shard))
+    kept = [i for i in items if not isinstance(i, GuideItem) or i.guide.id in chosen]
+    deselected = [i for i in items if isinstance(i, GuideItem) and i.guide.id not in chosen]
+    config.stash[shard_line_key] = describe(shard, sorted(chosen), len(set(guides)))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    """``shard 1/2: 3 of 6 guides: a, b, c`` under the collection line."""
+    return config.stash.get(shard_line_key, None)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

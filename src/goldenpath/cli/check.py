@@ -18,6 +18,9 @@ from goldenpath.review.affected import guides_to_check
 from goldenpath.run.junit import github_annotations, write_junit
 from goldenpath.run.results import describe_failure
 from goldenpath.sandbox import collect_leftovers
+from goldenpath.spec import loader
+from goldenpath.status.history import History
+from goldenpath.status.shards import describe, recorded_seconds, shard_of
 
 
 def check(
@@ -90,18 +93,37 @@ def check_command(
     history: bool,
     accept: bool = False,
     dry_run: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> int:
     """``goldenpath check``: every guide or the named ones, or those a change since ``base`` affects.
 
-    With ``accept``, accept mode (:mod:`goldenpath.cli.accept`) instead of a plain check.
+    With ``shard`` (K, N), only shard K of N of those (:mod:`goldenpath.status.shards`). With
+    ``accept``, accept mode (:mod:`goldenpath.cli.accept`) instead of a plain check.
     """
     if affected and base is not None:
         names = guides_to_check(base, golden_paths, names)
         if not names:
             print(f"no guides affected by the changes since {base}: nothing to check")
             return EXIT_OK
+    if shard is not None:
+        names = _shard(names, golden_paths, shard)
+        if not names:
+            if junit is not None:  # a matrix job uploads its report whether or not it ran a guide
+                settings = config.load_settings(golden_paths=golden_paths, sandbox=sandbox_name)
+                preflight(settings, junit, history=False)
+                write_junit([], {}, junit, settings.site_url, root=settings.root)
+            return EXIT_OK
     if accept:
         from goldenpath.cli.accept import accept as run_accept  # imports this module: not at the top
 
         return run_accept(names, sandbox_name, golden_paths, keep=keep, dry_run=dry_run, recheck=check)
     return check(names, sandbox_name, golden_paths, junit, jobs=jobs, keep=keep, history=history)
+
+
+def _shard(names: Sequence[str], golden_paths: Path | None, shard: tuple[int, int]) -> list[str]:
+    """The guides of this shard of the selected ones (every guide when none is named), said."""
+    settings = config.load_settings(golden_paths=golden_paths)
+    selected = [g.id for g in loader.load_guides(settings.golden_paths_dir, only=names)]
+    chosen = shard_of(selected, recorded_seconds(History(settings.history_path)), shard)
+    print(describe(shard, chosen, len(selected)), flush=True)
+    return chosen

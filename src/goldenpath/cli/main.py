@@ -21,6 +21,7 @@ from goldenpath.config import MANAGED_SANDBOXES, SANDBOX_NAMES
 from goldenpath.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, GoldenPathError, UserError
 from goldenpath.status.freshness import parse_states
 from goldenpath.status.reports import FORMATS
+from goldenpath.status.shards import parse_shard
 
 Subparsers = Any  # argparse's _SubParsersAction is private
 
@@ -44,6 +45,13 @@ def _command(
 def _states(text: str) -> tuple[str, ...]:
     try:
         return parse_states(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        return parse_shard(text)
     except UserError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -134,6 +142,9 @@ def _run_commands(sub: Subparsers) -> None:
     )
     check.add_argument("--base", metavar="REV", help="with --affected: the revision to compare with")
     check.add_argument(
+        "--shard", metavar="K/N", type=_shard, help="run only shard K of N, balanced by recorded durations"
+    )
+    check.add_argument(
         "--no-history",
         dest="history",
         action="store_false",
@@ -165,8 +176,25 @@ def _run_commands(sub: Subparsers) -> None:
     )
 
 
+def _history_commands(sub: Subparsers) -> None:
+    """``history merge``: the run histories of several machines (shards) into one."""
+    history = sub.add_parser("history", help="work with run history files", description="run history files")
+    # dest "command" again: main() drops it, so only merge's own options reach its function.
+    actions = history.add_subparsers(dest="command", required=True, metavar="ACTION")
+    merge = _command(
+        actions,
+        "merge",
+        "goldenpath.cli.history:merge",
+        "copy every run of the SOURCE histories into TARGET, each run once",
+        golden_paths=False,
+    )
+    merge.add_argument("sources", metavar="SOURCE.sqlite", type=Path, nargs="+", help="histories to merge")
+    merge.add_argument("--into", metavar="TARGET", type=Path, help="default: the project's run history")
+
+
 def _status_commands(sub: Subparsers) -> None:
     """``status``, ``build``, ``serve`` and ``schedule``: freshness, the site and the cadence."""
+    _history_commands(sub)
     status = _command(
         sub,
         "status",
