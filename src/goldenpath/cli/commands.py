@@ -16,12 +16,12 @@ from goldenpath import config
 from goldenpath.config import MANAGED_SANDBOXES
 from goldenpath.errors import EXIT_BAD_INPUT, UserError
 from goldenpath.lint.report import report as lint_report
-from goldenpath.render import renderer
+from goldenpath.lint.report import spec_problems
 from goldenpath.render.scaffold import scaffold
 from goldenpath.sandbox import collect_leftovers, kwok, realnode
 from goldenpath.site.build import build_site, serve_site
 from goldenpath.spec import loader, params
-from goldenpath.spec.schema import json_schema
+from goldenpath.spec.schema import SCHEMA_PATH, guide_ids, json_schema
 from goldenpath.status import reports
 
 
@@ -32,12 +32,7 @@ def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
     ``strict``, a warning), else 0. See :mod:`goldenpath.lint`.
     """
     settings = config.load_settings(golden_paths=golden_paths)
-    # Guides with spec problems are rendered too: every mistake shows in one pass.
-    guides, problems = loader.collect_guides(settings.golden_paths_dir, partial=True)
-    try:
-        renderer.render_all(guides, settings.kubernetes_version)
-    except UserError as exc:
-        problems.extend(exc.problems)
+    guides, problems = spec_problems(settings.golden_paths_dir, settings.kubernetes_version)
     return lint_report(settings, guides, problems, strict=strict)
 
 
@@ -69,9 +64,18 @@ def import_page(file: Path, guide_id: str | None = None, golden_paths: Path | No
     return EXIT_BAD_INPUT if errors else 0
 
 
-def schema(output: Path | None = None) -> int:
-    """Print or write the JSON Schema of the spec format."""
-    text = json.dumps(json_schema(), indent=2) + "\n"
+def schema(output: Path | None = None, golden_paths: Path | None = None) -> int:
+    """Print or write the JSON Schema of the spec format, as the site publishes it: its ``$id`` from
+    ``site_url``, the ids of the guides (of ``golden_paths``) as completion examples."""
+    settings = config.load_settings(golden_paths=golden_paths)
+    if not settings.site_url:
+        print(
+            f"note: no site_url in [tool.goldenpath]: the schema's $id is relative; with one it is "
+            f"<site_url>/{SCHEMA_PATH}, where the site publishes it",
+            file=sys.stderr,
+        )
+    found = json_schema(settings.site_url, guide_ids(settings.golden_paths_dir))
+    text = json.dumps(found, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
@@ -79,10 +83,11 @@ def schema(output: Path | None = None) -> int:
     return 0
 
 
-def sandbox(action: str, sandbox_name: str) -> int:
+def sandbox(action: str, sandbox_name: str, golden_paths: Path | None = None) -> int:
     """``goldenpath sandbox up|down|status``: the shared local cluster of the kwok or the real-node
     sandbox, outside a check. For real-node, a node left by a run that died is collected first,
-    one line per thing removed."""
+    one line per thing removed. ``golden_paths`` is accepted like every command's and ignored:
+    the cluster is the same for any folder of guides."""
     if sandbox_name not in MANAGED_SANDBOXES:
         raise UserError(
             f"'goldenpath sandbox {action}' manages the {' and '.join(MANAGED_SANDBOXES)} sandboxes; "
@@ -132,14 +137,23 @@ def status(
     return reports.exit_code(found, fail_on)
 
 
-def build(strict: bool = True, site_dir: Path | None = None, config_file: Path | None = None) -> int:
-    """``goldenpath build``: the site with every guide's status, strict by default."""
-    built = build_site(config_file, strict=strict, site_dir=site_dir)
+def build(
+    strict: bool = True,
+    site_dir: Path | None = None,
+    config_file: Path | None = None,
+    golden_paths: Path | None = None,
+) -> int:
+    """``goldenpath build``: the site with every guide's status (of ``golden_paths`` when given, over
+    mkdocs.yml and pyproject.toml), strict by default."""
+    built = build_site(config_file, strict=strict, site_dir=site_dir, golden_paths=golden_paths)
     print(f"site built in {built}")
     return 0
 
 
-def serve(dev_addr: str | None = None, config_file: Path | None = None) -> int:
-    """``goldenpath serve``: the site with live reload, until Ctrl-C."""
-    serve_site(config_file, dev_addr=dev_addr)
+def serve(
+    dev_addr: str | None = None, config_file: Path | None = None, golden_paths: Path | None = None
+) -> int:
+    """``goldenpath serve``: the site with live reload, until Ctrl-C; a broken spec shows on the
+    pages and in the terminal instead of stopping it."""
+    serve_site(config_file, dev_addr=dev_addr, golden_paths=golden_paths)
     return 0

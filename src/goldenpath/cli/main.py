@@ -102,8 +102,7 @@ def _spec_commands(sub: Subparsers) -> None:
         sub,
         "schema",
         "goldenpath.cli.commands:schema",
-        "print the JSON Schema of the spec format",
-        golden_paths=False,
+        "print the JSON Schema of the spec format ($id from site_url, the guides' ids as examples)",
     )
     schema.add_argument("--output", "-o", type=Path, help="write to a file instead of stdout")
 
@@ -166,6 +165,12 @@ def _run_commands(sub: Subparsers) -> None:
         "start, stop or show the local cluster of the kwok or real-node sandbox",
         golden_paths=False,
     )
+    box.add_argument(
+        "--golden-paths",
+        metavar="DIR",
+        type=Path,
+        help="accepted as by every command, and ignored: the cluster is the same for any guides",
+    )
     box.add_argument("action", choices=["up", "down", "status"])
     box.add_argument(
         "--sandbox",
@@ -187,6 +192,12 @@ def _history_commands(sub: Subparsers) -> None:
         "goldenpath.cli.history:merge",
         "copy every run of the SOURCE histories into TARGET, each run once",
         golden_paths=False,
+    )
+    merge.add_argument(
+        "--golden-paths",
+        metavar="DIR",
+        type=Path,
+        help="accepted as by every command, and ignored: runs are merged whatever guides they name",
     )
     merge.add_argument("sources", metavar="SOURCE.sqlite", type=Path, nargs="+", help="histories to merge")
     merge.add_argument("--into", metavar="TARGET", type=Path, help="default: the project's run history")
@@ -228,7 +239,6 @@ def _status_commands(sub: Subparsers) -> None:
         "build",
         "goldenpath.cli.commands:build",
         "build the site with every guide's status (MkDocs)",
-        golden_paths=False,
     )
     build.add_argument(
         "--strict",
@@ -245,8 +255,7 @@ def _status_commands(sub: Subparsers) -> None:
         sub,
         "serve",
         "goldenpath.cli.commands:serve",
-        "serve the site with live reload (MkDocs)",
-        golden_paths=False,
+        "serve the site with live reload (MkDocs); a broken spec shows on the pages",
     )
     serve.add_argument("--dev-addr", "-a", metavar="IP:PORT", help="default: 127.0.0.1:8000")
     serve.add_argument(

@@ -192,7 +192,8 @@ def scheduled_run(full: bool, settings: Settings, rebuild_site: bool = True) -> 
             log.info("no %s in %s: the site is not rebuilt", CONFIG_FILE, settings.root)
         else:
             try:
-                built = build_site(config_file, quiet=True)
+                # The site shows the guides just checked (also those of --golden-paths DIR).
+                built = build_site(config_file, quiet=True, golden_paths=settings.golden_paths_dir)
                 log.info("site rebuilt in %s", built)
             except UserError as exc:
                 log.error("%s", exc)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from goldenpath import config
-from goldenpath.errors import EXIT_BAD_INPUT, EXIT_OK, Problem
+from goldenpath.errors import EXIT_BAD_INPUT, EXIT_OK, Problem, UserError
 from goldenpath.lint.rules import RULES, Context, Finding
 from goldenpath.lint.settings import RuleSettings, settings_for
+from goldenpath.render import renderer
+from goldenpath.spec import loader
 from goldenpath.spec.model import Guide
 
 
@@ -53,6 +55,29 @@ def run_rules(
     return findings
 
 
+def spec_problems(golden_paths: Path, kubernetes_version: str) -> tuple[list[Guide], list[Problem]]:
+    """The guides under ``golden_paths`` (also those with problems) and every problem of their
+    specs, templates and rendered manifests, one per place: what lint reports before its rules."""
+    # Guides with spec problems are rendered too: every mistake shows in one pass.
+    guides, problems = loader.collect_guides(golden_paths, partial=True)
+    try:
+        renderer.render_all(guides, kubernetes_version)
+    except UserError as exc:
+        problems.extend(exc.problems)
+    return guides, unique_problems(problems)
+
+
+def unique_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """One problem per place: rendering a guide that has spec problems may find one again."""
+    return list({(str(p.file), p.line, p.path): p for p in reversed(problems)}.values())[::-1]
+
+
+def error_lines(problems: Sequence[Problem]) -> list[str]:
+    """The ``error: file:line: ...`` lines lint prints for ``problems``, in file and line order."""
+    ordered = sorted(unique_problems(problems), key=lambda p: (str(p.file), p.line or 0))
+    return [f"error: {p}" for p in ordered]
+
+
 def report(
     settings: config.Settings, guides: Sequence[Guide], problems: Sequence[Problem], strict: bool = False
 ) -> int:
@@ -66,8 +91,7 @@ def report(
     ]
     docs = settings.root / "docs"
     findings = run_rules(clean, settings_for(settings), docs if docs.is_dir() else None, guides)
-    # One problem per place: rendering a guide that has spec problems may find one again.
-    problems = list({(str(p.file), p.line, p.path): p for p in reversed(problems)}.values())[::-1]
+    problems = unique_problems(problems)
     lines = [(str(p.file), p.line or 0, f"error: {p}") for p in problems]
     lines += [(str(f.file), f.line or 0, f"{f.severity}: {f}") for f in findings]
     for _, _, line in sorted(lines, key=lambda item: (item[0], item[1])):

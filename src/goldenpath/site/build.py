@@ -3,12 +3,18 @@
 Differences from the plain MkDocs commands: builds are strict by default (a broken link or a
 warning fails the build, as it does in CI), and a failed build is reported as short error lines
 (exit 2 from the CLI), never a traceback.
+
+``golden_paths`` (the CLI's ``--golden-paths DIR``) reaches the plugin through the environment
+variable :data:`GOLDEN_PATHS_ENV`, which also works with the plain ``mkdocs`` commands: it wins
+over the plugin's ``golden_paths`` option and ``[tool.goldenpath] golden_paths``, and a relative
+folder is relative to the current directory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +25,8 @@ from goldenpath.errors import UserError
 from goldenpath.interrupts import sigterm_as_interrupt
 
 CONFIG_FILE = "mkdocs.yml"
+GOLDEN_PATHS_ENV = "GOLDENPATH_GOLDEN_PATHS"
+"""Folder of golden paths the site is built from, over every setting (relative: to the cwd)."""
 
 
 class _Lines(logging.Handler):
@@ -54,6 +62,23 @@ def _mkdocs_logging(quiet: bool) -> Iterator[_Lines]:
         logger.propagate = previous[1]
 
 
+@contextlib.contextmanager
+def _golden_paths(folder: Path | None) -> Iterator[None]:
+    """Point the plugin at ``folder`` (resolved here, against the cwd) while the block runs."""
+    if folder is None:
+        yield
+        return
+    previous = os.environ.get(GOLDEN_PATHS_ENV)
+    os.environ[GOLDEN_PATHS_ENV] = str(folder.resolve())
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(GOLDEN_PATHS_ENV, None)
+        else:
+            os.environ[GOLDEN_PATHS_ENV] = previous
+
+
 def config_file(path: Path | None = None) -> Path:
     """The MkDocs config to use: ``path``, else ``mkdocs.yml`` here or in the project root."""
     found = path or Path(CONFIG_FILE)
@@ -67,9 +92,17 @@ def config_file(path: Path | None = None) -> Path:
 
 
 def build_site(
-    path: Path | None = None, *, strict: bool = True, site_dir: Path | None = None, quiet: bool = False
+    path: Path | None = None,
+    *,
+    strict: bool = True,
+    site_dir: Path | None = None,
+    quiet: bool = False,
+    golden_paths: Path | None = None,
 ) -> Path:
-    """Build the site; return its folder. Raise :class:`UserError` with the lines that failed it."""
+    """Build the site (from ``golden_paths`` when given); return its folder.
+
+    Raise :class:`UserError` with the lines that failed it.
+    """
     # MkDocs is imported when a site is built, not when the CLI starts: most commands never need it.
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -78,7 +111,7 @@ def build_site(
     options: dict[str, Any] = {"config_file": str(config_file(path)), "strict": strict}
     if site_dir is not None:
         options["site_dir"] = str(site_dir.resolve())
-    with _mkdocs_logging(quiet):
+    with _mkdocs_logging(quiet), _golden_paths(golden_paths):
         try:
             config = load_config(**options)
             config.plugins.on_startup(command="build", dirty=False)
@@ -98,8 +131,13 @@ def serve_site(
     dev_addr: str | None = None,
     strict: bool = False,
     open_in_browser: bool = False,
+    golden_paths: Path | None = None,
 ) -> None:
-    """Serve the site with live reload until Ctrl-C; golden paths and templates are watched too."""
+    """Serve the site with live reload until Ctrl-C; golden paths and templates are watched too.
+
+    A spec that breaks while serving does not stop the server: the plugin keeps the last good
+    pages and shows the problems on every page and in the terminal until they are fixed.
+    """
     # Imported here for the same reason as in build_site.
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import MkDocsException
@@ -107,7 +145,7 @@ def serve_site(
     options: dict[str, Any] = {"strict": strict, "open_in_browser": open_in_browser}
     if dev_addr:
         options["dev_addr"] = dev_addr
-    with _mkdocs_logging(quiet=False), sigterm_as_interrupt():
+    with _mkdocs_logging(quiet=False), sigterm_as_interrupt(), _golden_paths(golden_paths):
         try:
             mkdocs_serve(config_file=str(config_file(path)), **options)
         except (MkDocsException, OSError) as exc:

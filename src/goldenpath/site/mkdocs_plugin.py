@@ -3,11 +3,12 @@
 The plugin only wires MkDocs events to the library: :mod:`.page` builds the pages,
 :mod:`.reference` and :mod:`goldenpath.spec.schema` the spec reference. Pages are generated
 in memory with ``File.generated``; nothing is written into ``docs/``, so ``mkdocs serve`` never
-rebuilds in a loop.
+rebuilds in a loop. While serving, a broken spec does not fail the build (see :mod:`.serving`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 import json
@@ -30,12 +31,20 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from goldenpath import config as settings_module
 from goldenpath.errors import Problem, SandboxError, UserError
-from goldenpath.site import status_page
+from goldenpath.lint.report import error_lines, spec_problems
+from goldenpath.site import serving, status_page
+from goldenpath.site.build import GOLDEN_PATHS_ENV
 from goldenpath.site.page import SECTION_TITLES, Page, load_pages
-from goldenpath.site.reference import LINT_RULES_PAGE, REFERENCE_PAGE, reference_markdown, rules_markdown
+from goldenpath.site.reference import (
+    LINT_RULES_PAGE,
+    REFERENCE_PAGE,
+    reference_markdown,
+    rules_markdown,
+    schema_tokens,
+)
 from goldenpath.site.templating import site_env
 from goldenpath.spec.model import Guide
-from goldenpath.spec.schema import SCHEMA_FILE, json_schema
+from goldenpath.spec.schema import SCHEMA_FILE, SCHEMA_PATH, guide_ids, json_schema
 from goldenpath.status.reports import GuideReport, collect_reports
 from goldenpath.status.reports import to_json as reports_json
 
@@ -44,7 +53,8 @@ log = logging.getLogger("mkdocs.plugins.goldenpath")
 
 class GoldenPathConfig(base.Config):  # type: ignore[no-untyped-call]
     golden_paths = c.Optional(c.Type(str))
-    """Folder of golden paths, relative to mkdocs.yml (default: [tool.goldenpath] golden_paths)."""
+    """Folder of golden paths, relative to mkdocs.yml (default: [tool.goldenpath] golden_paths);
+    $GOLDENPATH_GOLDEN_PATHS (``--golden-paths DIR``), relative to the cwd, wins over both."""
     repo_url = c.Optional(c.Type(str))
     """Repository for "report a problem" links (default: [tool.goldenpath] or MkDocs repo_url)."""
     page_template_dir = c.Optional(c.Type(str))
@@ -57,17 +67,22 @@ class GoldenPathConfig(base.Config):  # type: ignore[no-untyped-call]
     """Page listing every guide's status (and status.json beside the site root); "" for none."""
 
 
-def _problem_lines(problems: list[Problem]) -> str:
+def _relative(problems: list[Problem]) -> list[Problem]:
+    """The problems with their files relative to the current directory, where below it."""
     cwd = Path.cwd()
-    lines = []
+    found = []
     for problem in problems:
         file = Path(problem.file)
         if file.is_absolute() and file.is_relative_to(cwd):
             problem = Problem(
                 file.relative_to(cwd), problem.line, problem.path, problem.message, problem.hint
             )
-        lines.append(str(problem))
-    return "\n".join(lines)
+        found.append(problem)
+    return found
+
+
+def _problem_lines(problems: list[Problem]) -> str:
+    return "\n".join(str(problem) for problem in _relative(problems))
 
 
 def plugin_error(exc: UserError) -> PluginError:
@@ -92,6 +107,17 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         self.kubernetes_version = self.settings.kubernetes_version
         self.reports: list[GuideReport] = []
         self.report_by_id: dict[str, GuideReport] = {}
+        self.serving = False
+        """``mkdocs serve``: a broken spec keeps the last good pages instead of failing the build."""
+        self.last_good: list[Page] | None = None
+        self.spec_errors: list[str] = []
+        """The problem lines of the current build (serve mode only; a build fails instead)."""
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # MkDocs keeps a plugin with on_startup for every rebuild of one serve.
+        self.serving = command == "serve"
+        self.last_good = None
+        self.spec_errors = []
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path or "mkdocs.yml").resolve().parent
@@ -100,7 +126,12 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         except UserError as exc:
             raise plugin_error(exc) from None
         option = self.config.golden_paths
-        self.golden_paths = (root / option) if option else settings.golden_paths_dir
+        override = os.environ.get(GOLDEN_PATHS_ENV)
+        if override:
+            self.golden_paths = Path(override).resolve()
+        else:
+            self.golden_paths = (root / option) if option else settings.golden_paths_dir
+        settings = dataclasses.replace(settings, golden_paths=self.golden_paths)
         template_dir = self.config.page_template_dir
         self.template_dir = root / template_dir if template_dir else None
         self.repo_url = self.config.repo_url or settings.repo_url or config.repo_url or ""
@@ -117,9 +148,13 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         return config
 
     def build_pages(self) -> list[Page]:
-        """The generated pages, through the library; MkDocs-independent."""
+        """The generated pages, through the library; MkDocs-independent.
+
+        A spec problem fails the build, except while serving: then the last good pages stay,
+        and :attr:`spec_errors` holds the lines the banner shows.
+        """
         try:
-            return load_pages(
+            pages = load_pages(
                 self.golden_paths,
                 kubernetes_version=self.kubernetes_version,
                 template_dir=self.template_dir,
@@ -129,7 +164,27 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                 cache_dir=self.settings.path(Path(".goldenpath") / "cache"),
             )
         except UserError as exc:
-            raise plugin_error(exc) from None
+            if not self.serving:
+                raise plugin_error(exc) from None
+            self.spec_errors = self._lint_lines(exc)
+            log.error(
+                "%s",
+                serving.terminal_message(
+                    f"goldenpath: {len(self.spec_errors)} problem(s) in the golden paths:",
+                    self.spec_errors,
+                    self.last_good is not None,
+                ),
+            )
+            return list(self.last_good or [])
+        self.spec_errors = []
+        self.last_good = pages
+        return pages
+
+    def _lint_lines(self, exc: UserError) -> list[str]:
+        """The lines ``goldenpath lint`` prints for the problems that failed the pages (its
+        problems, without the ones that follow from them), paths relative to the cwd."""
+        _, problems = spec_problems(self.golden_paths, self.kubernetes_version)
+        return error_lines(_relative(problems or exc.problems))
 
     def _statuses(self, guides: Sequence[Guide]) -> Mapping[str, GuideReport]:
         """Each guide's status from the run history; every guide unverified without one."""
@@ -162,9 +217,8 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             schema_link = SCHEMA_FILE
             generated[REFERENCE_PAGE] = reference_markdown(schema_link)
             generated[LINT_RULES_PAGE] = rules_markdown()
-            generated[f"{os.path.dirname(REFERENCE_PAGE)}/{SCHEMA_FILE}"] = (
-                json.dumps(json_schema(), indent=2) + "\n"
-            )
+            schema = json_schema(self.settings.site_url, guide_ids(self.golden_paths))
+            generated[SCHEMA_PATH] = json.dumps(schema, indent=2) + "\n"  # where its $id points
         env = site_env(self.template_dir)
         generated[status_page.STATUS_CSS] = status_page.stylesheet(env)
         if self.config.status_page:
@@ -231,15 +285,23 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         self, markdown: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str | None:
         generated = self.pages.get(page.file.src_uri)
-        if generated is not None:
-            page.meta.setdefault("title", generated.title)
-            page.meta.setdefault("description", generated.description)
-            if generated.tags:
-                page.meta.setdefault("tags", list(generated.tags))
-            report = self.report_by_id.get(generated.guide_id or "")
-            if report is not None:
-                page.meta["status"] = report.state
+        if generated is None:  # a hand-written page: the schema's address filled in
+            return schema_tokens(markdown, self.settings.site_url)
+        page.meta.setdefault("title", generated.title)
+        page.meta.setdefault("description", generated.description)
+        if generated.tags:
+            page.meta.setdefault("tags", list(generated.tags))
+        report = self.report_by_id.get(generated.guide_id or "")
+        if report is not None:
+            page.meta["status"] = report.state
         return markdown
+
+    def on_page_content(
+        self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if self.spec_errors:
+            return serving.banner(self.spec_errors, self.last_good is not None) + html
+        return html
 
     def on_serve(
         self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Callable[..., Any]

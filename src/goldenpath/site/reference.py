@@ -16,7 +16,15 @@ from typing import Any, Literal
 
 from goldenpath.lint.rules import RULES
 from goldenpath.spec import model
-from goldenpath.spec.schema import SCHEMA_FILE, default_value, is_required, spec_classes, user_fields
+from goldenpath.spec.schema import (
+    SCHEMA_FILE,
+    SCHEMA_PATH,
+    default_value,
+    is_required,
+    schema_url,
+    spec_classes,
+    user_fields,
+)
 
 REFERENCE_PAGE = "reference/spec.md"
 LINT_RULES_PAGE = "reference/lint-rules.md"
@@ -175,3 +183,30 @@ def rules_markdown() -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+SCHEMA_URL_TOKEN = "{{ goldenpath.schema_url }}"
+"""In a hand-written page: the schema's address, derived from ``[tool.goldenpath] site_url``."""
+SCHEMA_NOTE_TOKEN = "{{ goldenpath.schema_url_note }}"
+"""In a hand-written page: where that address comes from, or a warning that it is only relative."""
+
+
+def schema_tokens(markdown: str, site_url: str) -> str:
+    """``markdown`` with the schema tokens filled in (text without them is returned unchanged)."""
+    if SCHEMA_URL_TOKEN not in markdown and SCHEMA_NOTE_TOKEN not in markdown:
+        return markdown
+    if site_url:
+        note = (
+            f"This is the address of this site's schema: `site_url` of `[tool.goldenpath]` "
+            f"(`{site_url}`) plus `{SCHEMA_PATH}`; the schema's `$id` is the same."
+        )
+    else:
+        note = (
+            '!!! warning "No site_url is configured"\n'
+            "    `[tool.goldenpath]` in `pyproject.toml` has no `site_url`, so the site cannot know "
+            f"its own address: the line above has only the schema's path relative to the site "
+            f"root, `{SCHEMA_PATH}`, and the schema's `$id` is the bare file name `{SCHEMA_FILE}`. "
+            "Set `site_url` and rebuild to get the full address here, or map the specs to a schema "
+            "file in the repository as below."
+        )
+    return markdown.replace(SCHEMA_URL_TOKEN, schema_url(site_url)).replace(SCHEMA_NOTE_TOKEN, note)

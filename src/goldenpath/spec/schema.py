@@ -10,7 +10,8 @@ import dataclasses
 import datetime
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from goldenpath.spec import model
@@ -18,6 +19,8 @@ from goldenpath.spec import model
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE = "golden-path.schema.json"
 """File name the site publishes the schema under (``reference/golden-path.schema.json``)."""
+SCHEMA_PATH = f"reference/{SCHEMA_FILE}"
+"""Where the site publishes the schema, relative to the site root."""
 
 _SCALARS: Mapping[Any, dict[str, Any]] = {
     str: {"type": "string"},
@@ -140,13 +143,37 @@ def class_schema(cls: type) -> dict[str, Any]:
     return schema
 
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of ``guide.yaml``, with one ``$defs`` entry per spec dataclass."""
+def schema_url(site_url: str) -> str:
+    """The schema's address: ``<site_url>/reference/golden-path.schema.json``.
+
+    Without a site URL only the path relative to the site root is known: ``reference/...``.
+    """
+    return f"{site_url.rstrip('/')}/{SCHEMA_PATH}" if site_url else SCHEMA_PATH
+
+
+def guide_ids(golden_paths: Path) -> list[str]:
+    """The ids of the guides in a folder (the names of its folders holding a spec), unparsed."""
+    if not golden_paths.is_dir():
+        return []
+    return sorted(p.name for p in golden_paths.iterdir() if (p / model.SPEC_FILE).is_file())
+
+
+def json_schema(site_url: str = "", guide_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON Schema of ``guide.yaml``, with one ``$defs`` entry per spec dataclass.
+
+    ``$id`` is :func:`schema_url` of ``site_url``; without one it is the bare file name, a
+    relative reference that resolves to wherever the file is read from. ``guide_ids`` (the
+    guides of a project) are offered as examples of ``nextSteps[].guide`` for completion.
+    """
     classes = spec_classes(model.Guide)
     root = class_schema(model.Guide)
+    defs = {cls.__name__: class_schema(cls) for cls in classes if cls is not model.Guide}
+    if guide_ids:
+        defs[model.NextStep.__name__]["properties"]["guide"]["examples"] = sorted(guide_ids)
     return {
         "$schema": SCHEMA_DIALECT,
+        "$id": schema_url(site_url) if site_url else SCHEMA_FILE,
         "title": "Golden path",
         **root,
-        "$defs": {cls.__name__: class_schema(cls) for cls in classes if cls is not model.Guide},
+        "$defs": defs,
     }
