@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import itertools
 import json
 import logging
 import os
@@ -31,8 +30,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 
 from goldenpath import config as settings_module
 from goldenpath.errors import Problem, SandboxError, UserError
-from goldenpath.lint.report import error_lines, spec_problems
-from goldenpath.site import serving, status_page
+from goldenpath.site import navigation, serving, status_page
 from goldenpath.site.build import GOLDEN_PATHS_ENV
 from goldenpath.site.page import SECTION_TITLES, Page, load_pages
 from goldenpath.site.reference import (
@@ -61,6 +59,8 @@ class GoldenPathConfig(base.Config):  # type: ignore[no-untyped-call]
     """Folder with page.md.j2 / index.md.j2 overrides, relative to mkdocs.yml."""
     nav_section = c.Type(dict, default={})
     """Nav titles of the guide sections by guide type, e.g. {how-to: Recipes}."""
+    nav_group_size = c.Type(int, default=40)
+    """A guide section with more guides is grouped by stage in the nav (0: never)."""
     reference = c.Type(bool, default=True)
     """Publish the spec reference page and the JSON Schema under reference/."""
     status_page = c.Type(str, default=status_page.STATUS_PAGE)
@@ -183,6 +183,8 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
     def _lint_lines(self, exc: UserError) -> list[str]:
         """The lines ``goldenpath lint`` prints for the problems that failed the pages (its
         problems, without the ones that follow from them), paths relative to the cwd."""
+        from goldenpath.lint.report import error_lines, spec_problems  # only for a broken spec
+
         _, problems = spec_problems(self.golden_paths, self.kubernetes_version)
         return error_lines(_relative(problems or exc.problems))
 
@@ -255,7 +257,7 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             added = True
         for guide_type, pages in by_type.items():
             title = self.section_titles.get(guide_type, guide_type)
-            section = _find_section(nav.items, f"{guide_type}/index.md")
+            section = navigation.find_section(nav.items, f"{guide_type}/index.md")
             if section is not None:
                 section.title = title
             elif not any(id(p) in in_nav for p in pages):
@@ -264,6 +266,14 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                     page.parent = section
                 nav.items.append(section)
                 nav.pages.extend(pages)
+                added = True
+        stages = {uri: page.stage or "" for uri, page in self.pages.items() if page.guide_id}
+        titles = {uri: page.title for uri, page in self.pages.items() if page.guide_id}
+        for guide_type in by_type:
+            section = navigation.find_section(nav.items, f"{guide_type}/index.md")
+            if section is not None and navigation.group_section(
+                section, stages, titles, self.config.nav_group_size
+            ):
                 added = True
         if not config.nav:
             # Auto nav lists top-level pages before folders; guides come right after the home page.
@@ -274,10 +284,9 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                     first.index(item.title) if item.title in first else len(first),
                 )
             )
-            nav.pages.sort(key=lambda page: _position(nav.items, page))
             added = True
         if added:
-            _link_pages(nav.pages)
+            navigation.reorder(nav)
         return nav
 
     @event_priority(50)  # before the tags plugin reads page.meta
@@ -312,33 +321,6 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
         if self.template_dir is not None and self.template_dir.is_dir():
             server.watch(str(self.template_dir))
         return server
-
-
-def _find_section(items: list[Any], index_uri: str) -> Section | None:
-    for item in items:
-        if isinstance(item, Section):
-            for child in item.children:
-                if isinstance(child, MkDocsPage) and child.file.src_uri == index_uri:
-                    return item
-            found = _find_section(item.children, index_uri)
-            if found is not None:
-                return found
-    return None
-
-
-def _position(items: list[Any], page: MkDocsPage) -> int:
-    """Index of the top-level nav item that holds ``page``."""
-    top: Any = page
-    while top.parent is not None:
-        top = top.parent
-    return next((i for i, item in enumerate(items) if item is top), len(items))
-
-
-def _link_pages(pages: list[MkDocsPage]) -> None:
-    """Previous/next links, as MkDocs sets them, after pages were added to the nav."""
-    for before, after in itertools.pairwise(pages):
-        before.next_page = after
-        after.previous_page = before
 
 
 def _configure_statuses(config: MkDocsConfig) -> None:

@@ -20,7 +20,7 @@ from goldenpath import config
 from goldenpath.errors import Problem, UserError
 from goldenpath.render.jinja import jinja_env
 from goldenpath.render.renderer import RenderedGuide, RenderedStep, render_guide
-from goldenpath.site import status_page
+from goldenpath.site import page_cache, status_page
 from goldenpath.site.markdown import code, issue_url, one_line
 from goldenpath.site.templating import render_template, site_env
 from goldenpath.spec import captures, loader
@@ -49,6 +49,8 @@ class Page:
     markdown: str
     guide_id: str | None = None
     """The guide the page shows; None for index pages."""
+    stage: str | None = None
+    """The guide's stage in the activity model; None for index pages."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,15 @@ class PageBuilder:
         }
         markdown = self._render(PAGE_TEMPLATE, context)
         tags = tuple(dict.fromkeys((guide.metadata.stage, *guide.metadata.tags)))
-        return Page(uri, guide.metadata.title, one_line(guide.metadata.summary), tags, markdown, guide.id)
+        return Page(
+            uri,
+            guide.metadata.title,
+            one_line(guide.metadata.summary),
+            tags,
+            markdown,
+            guide.id,
+            guide.metadata.stage,
+        )
 
     def index_page(self, guide_type: str, guides: Sequence[Guide]) -> Page:
         """The index page of a section (``getting-started`` or ``how-to``)."""
@@ -264,11 +274,36 @@ def build_pages(
     repo_url: str = "",
     section_titles: Mapping[str, str] | None = None,
     statuses: Mapping[str, GuideReport] | None = None,
+    cache: page_cache.PageCache | None = None,
+    rendered_key: str = "",
 ) -> list[Page]:
-    """Every page of the guides: one per guide and an index per section."""
+    """Every page of the guides: one per guide and an index per section.
+
+    With a ``cache`` (and the ``rendered_key`` the guides were rendered under), a guide page
+    whose inputs did not change since the last build is taken from it.
+    """
     builder = PageBuilder(template_dir=template_dir, repo_url=repo_url, section_titles=section_titles)
     links = {r.id: (page_uri(r.guide), r.guide.metadata.title) for r in rendered}
-    pages = [builder.guide_page(r, links, (statuses or {}).get(r.id)) for r in rendered]
+    statuses = statuses or {}
+    if cache is None or not rendered_key:
+        pages = [builder.guide_page(r, links, statuses.get(r.id)) for r in rendered]
+    else:
+        settings_key = page_cache.value_key(
+            rendered_key,
+            page_cache.links_key(links),
+            page_cache.folder_key(template_dir) if template_dir else "",
+            repo_url,
+            tuple(sorted(builder.section_titles.items())),
+        )
+        pages = []
+        for r in rendered:
+            status = statuses.get(r.id)
+            key = page_cache.value_key(settings_key, r.id, _report_key(status))
+            page = cache.page(r.id, key)
+            if not isinstance(page, Page):
+                page = builder.guide_page(r, links, status)
+                cache.store_page(r.id, key, page)
+            pages.append(page)
     for guide_type in SECTION_TITLES:
         pages.append(
             builder.index_page(guide_type, [r.guide for r in rendered if r.guide.spec.type == guide_type])
@@ -295,6 +330,32 @@ def load_pages(
     ``statuses`` maps guide ids to their status reports, or is a function that returns them
     for the loaded guides. Raises :class:`UserError` with the problems of every guide.
     """
+    cache = page_cache.PageCache(cache_dir / "site" if cache_dir is not None else None)
+    key = ""
+    if cache_dir is not None:
+        key = page_cache.folder_key(
+            golden_paths, str(golden_paths.resolve()), kubernetes_version, page_cache.code_key()
+        )
+    rendered = cache.rendered(key) if key else None
+    if not isinstance(rendered, list):
+        rendered = _render_all(golden_paths, kubernetes_version, cache_dir)
+        if key:
+            cache.store_rendered(key, rendered)
+    if callable(statuses):
+        statuses = statuses([r.guide for r in rendered])
+    return build_pages(
+        rendered,
+        template_dir=template_dir,
+        repo_url=repo_url,
+        section_titles=section_titles,
+        statuses=statuses,
+        cache=cache,
+        rendered_key=key,
+    )
+
+
+def _render_all(golden_paths: Path, kubernetes_version: str, cache_dir: Path | None) -> list[RenderedGuide]:
+    """Load and render every guide; raise :class:`UserError` with the problems of all of them."""
     guides, problems = loader.collect_guides(golden_paths)
     bytecode_cache = None
     if cache_dir is not None:
@@ -311,12 +372,18 @@ def load_pages(
             problems.extend(exc.problems)
     if problems:
         raise UserError(problems)
-    if callable(statuses):
-        statuses = statuses([r.guide for r in rendered])
-    return build_pages(
-        rendered,
-        template_dir=template_dir,
-        repo_url=repo_url,
-        section_titles=section_titles,
-        statuses=statuses,
+    return rendered
+
+
+def _report_key(report: GuideReport | None) -> str:
+    """What a page shows of a status report: the history's figures, and the day (pages count
+    days); the guide itself is in the rendered guides' key."""
+    if report is None:
+        return ""
+    return page_cache.value_key(
+        report.status,
+        tuple(sorted(report.durations.items())),
+        report.pass_steps,
+        report.run_times,
+        report.now.date(),
     )
