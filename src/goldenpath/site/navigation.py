@@ -52,17 +52,17 @@ def _walk(items: Sequence[Any]) -> Iterator[MkDocsPage]:
 def _runs(pages: list[tuple[str, MkDocsPage]], size: int) -> list[tuple[str, list[MkDocsPage]]]:
     """``pages`` (title, page), sorted by title, cut into runs of at most ``size``, each named by
     the first letters of its titles; the same name twice gets a number."""
-    pages = sorted(pages, key=lambda item: item[0].lower())
-    runs = []
-    for start in range(0, len(pages), size):
-        run = pages[start : start + size]
-        first, last = run[0][0][:1].upper(), run[-1][0][:1].upper()
-        runs.append((first if first == last else f"{first} to {last}", [page for _, page in run]))
+    ordered = sorted(pages, key=lambda item: item[0].lower())
+    runs: list[tuple[str, list[MkDocsPage]]] = []
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
+        first, last = chunk[0][0][:1].upper(), chunk[-1][0][:1].upper()
+        runs.append((first if first == last else f"{first} to {last}", [page for _, page in chunk]))
     seen: dict[str, int] = {}
     named = []
-    for name, run in runs:
+    for name, pages_of_run in runs:
         seen[name] = seen.get(name, 0) + 1
-        named.append((name if seen[name] == 1 else f"{name} ({seen[name]})", run))
+        named.append((name if seen[name] == 1 else f"{name} ({seen[name]})", pages_of_run))
     return named
 
 
@@ -76,7 +76,7 @@ def group_section(section: Section, stages: Mapping[str, str], titles: Mapping[s
     guides = [c for c in section.children if isinstance(c, MkDocsPage) and c.file.src_uri in stages]
     if size < 1 or len(guides) <= size:
         return False
-    kept = [c for c in section.children if not any(c is g for g in guides)]
+    kept: list[Any] = [c for c in section.children if not any(c is g for g in guides)]
     by_stage: dict[str, list[tuple[str, MkDocsPage]]] = {}
     for page in guides:
         uri = page.file.src_uri
