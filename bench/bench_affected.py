@@ -1,32 +1,32 @@
 """``goldenpath check --affected`` after a one-guide change, against a full and a single-guide run.
 
 Builds a git repository of 50 synthetic guides (each writes a file from a template and prints it
-with ``cat``), commits a change to one guide's template, then times, as real subprocesses:
+with ``cat``), commits a change to one guide's template, then times, as whole processes in
+interleaved rounds (each run without the previous run's ``.goldenpath``):
 
 - ``goldenpath check --affected --base HEAD~1`` (finds and runs the one changed guide),
-- ``goldenpath check`` (all 50),
-- ``goldenpath check guide-07`` (the changed guide, named by hand).
+- ``goldenpath check guide-07`` (the changed guide, named by hand),
+- ``goldenpath check`` (all 50).
 
-Prints the median of each and the ratios; the target is affected <= 1.2 x single-guide.
+Prints min and median of each and the ratios; goal: affected / single <= 1.2 (min/min).
 
-    .venv/bin/python bench/bench_affected.py [--guides 50] [--repeat 3]
+    .venv/bin/python bench/bench_affected.py [--guides 50] [--rounds 5] [--quick] [--check]
+                                             [--json FILE] [--src DIR]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import statistics
 import subprocess
-import sys
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 
+import harness
 import yaml
 
-TARGET = 1.2
+GOAL = 1.2
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
     "GIT_AUTHOR_EMAIL": "bench@example.com",
@@ -94,42 +94,59 @@ def make_repo(root: Path, count: int) -> list[str]:
     return ids
 
 
-def timed(command: list[str], cwd: Path, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        shutil.rmtree(cwd / ".goldenpath", ignore_errors=True)
-        started = time.perf_counter()
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - started)
-        if result.returncode != 0:
-            sys.exit(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
-    return statistics.median(times)
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--guides", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    goldenpath = shutil.which("goldenpath", path=str(Path(sys.executable).parent)) or "goldenpath"
+    argparser = harness.parser(__doc__)
+    argparser.add_argument("--guides", type=int, default=None, help="guides in the repository (default 50)")
+    args = harness.parse(argparser)
+    count = args.guides or (10 if args.quick else 50)
+    report = harness.Report("affected", args)
+    env = harness.goldenpath_env(args)
     with tempfile.TemporaryDirectory(prefix="goldenpath-bench-") as tmp:
         repo = Path(tmp)
-        ids = make_repo(repo, args.guides)
+        ids = make_repo(repo, count)
+        changed = ids[min(7, count - 1)]
         selected = subprocess.run(
-            [goldenpath, "affected", "--base", "HEAD~1"], cwd=repo, capture_output=True, text=True, check=True
+            [harness.GOLDENPATH, "affected", "--base", "HEAD~1"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **env},
         ).stdout
-        print(selected.rstrip())
-        affected = timed([goldenpath, "check", "--affected", "--base", "HEAD~1"], repo, args.repeat)
-        single = timed([goldenpath, "check", ids[7]], repo, args.repeat)
-        full = timed([goldenpath, "check"], repo, max(1, args.repeat // 2))
-    print(f"{args.guides} guides, median of {args.repeat} run(s), wall time of the CLI:")
-    print(f"  check --affected --base HEAD~1  {affected:7.2f} s")
-    print(f"  check {ids[7]:<25}{single:7.2f} s")
-    print(f"  check (all {args.guides}){'':<17}{full:7.2f} s")
-    print(f"  affected / full    {affected / full:5.2f}")
-    print(f"  affected / single  {affected / single:5.2f}  (target <= {TARGET})")
-    return 0 if affected <= TARGET * single else 1
+        print(f"goldenpath affected --base HEAD~1: {selected.strip()}")
+
+        def fresh() -> None:
+            shutil.rmtree(repo / ".goldenpath", ignore_errors=True)
+
+        check = [harness.GOLDENPATH, "check"]
+        variants = [
+            harness.Variant(
+                "check --affected",
+                [*check, "--affected", "--base", "HEAD~1"],
+                repo,
+                env,
+                before=fresh,
+                verify=_ran(1),
+            ),
+            harness.Variant(f"check {changed}", [*check, changed], repo, env, before=fresh, verify=_ran(1)),
+            harness.Variant(f"check (all {count})", check, repo, env, before=fresh, verify=_ran(count)),
+        ]
+        print(f"{count} guides, {args.rounds} rounds, {harness.describe_source(args)}")
+        samples = harness.interleave(variants, args.rounds)
+    table = report.summary("whole processes", samples, baseline=f"check {changed}")
+    affected = table["check --affected"]
+    print(f"\naffected / full: {affected['min'] / table[f'check (all {count})']['min']:.3f} (min/min)")
+    report.goal("affected / single (min)", affected["ratio_min"], GOAL)
+    return report.finish()
+
+
+def _ran(guides: int) -> Callable[[str], None]:
+    def verify(output: str) -> None:
+        if f"{guides} passed" not in output:
+            raise harness.ProcessFailed(f"expected '{guides} passed' in the output:\n{output[-2000:]}")
+
+    return verify
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,30 +1,76 @@
-"""Site build time with the goldenpath plugin vs. a plain MkDocs build of the same pages.
+"""Site build time with the goldenpath plugin against a plain MkDocs Material build of the same pages.
 
-For N synthetic guides (each with a few steps, a file template and a Deployment manifest) this
-builds the site twice: once with the plugin generating the pages from the specs, once without the
-plugin from the same pages pre-rendered to Markdown in docs/. It prints the best of a few runs of
-each and their ratio; the plugin's overhead should stay within 15% at N=200.
+For sites of 50, 200 and 1,000 generated guides (each with a few steps, a file template and a
+Deployment manifest) it makes two projects: one whose pages the plugin generates from the specs,
+and a plain one holding the same pages (status banners, indexes, reference, status page and the
+page metadata as front matter) written out as Markdown by the plugin of this tree beforehand,
+with the same navigation (the plugin's nav, grouped for large sections, as an explicit ``nav:``)
+and the theme features of the project's ``mkdocs.yml`` (``navigation.prune`` among them).
+Then, as whole processes (``mkdocs build --strict``) in interleaved rounds:
 
-    .venv/bin/python bench/bench_site_build.py [N ...] [--runs R]
+- plain: the plain MkDocs Material build;
+- plugin cold: a fresh process without the plugin's cache (``.goldenpath/cache`` removed);
+- plugin warm: the next build, with the cache the cold one left (as repeated builds and
+  ``mkdocs serve`` reloads run).
+
+Prints min and median seconds, the plugin/plain ratios and the growth of each build from the
+second-largest size to the largest (200 -> 1,000 guides). Goals at every size (min/min):
+plugin cold / plain <= 1.10, plugin warm / plain <= 1.05. ``--quick`` also leaves out the
+untimed warm-up round.
+
+    .venv/bin/python bench/bench_site_build.py [--sizes 50,200,1000] [--rounds 5] [--quick]
+                                               [--check] [--json FILE] [--src DIR]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import harness
 import yaml
+from mkdocs.commands.build import get_files
 from mkdocs.config import load_config
+from mkdocs.structure.nav import Section, get_navigation
+from mkdocs.structure.pages import Page as MkDocsPage
 
+from goldenpath.site.mkdocs_plugin import GoldenPathPlugin
 from goldenpath.site.page import Page
 
-TARGET_RATIO = 1.15
+COLD_GOAL = 1.10
+WARM_GOAL = 1.05
+
+
+REPO = Path(__file__).resolve().parents[1]
+FEATURES = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))["theme"]["features"]
+"""The theme features of the project's own site (navigation.prune among them), for both builds."""
+
+
+def site(plugin: str) -> str:
+    return SITE.format(plugin=plugin, features="[" + ", ".join(FEATURES) + "]")
+
+
+def plugin_nav(project: Path) -> list[Any]:
+    """The nav the plugin gives the site (its grouped sections), as a ``nav:`` list, so the plain
+    build renders the same navigation into every page."""
+    config = load_config(str(project / "mkdocs.yml"))
+    config.plugins.on_startup(command="build", dirty=False)
+    config = config.plugins.on_config(config)
+    files = config.plugins.on_files(get_files(config), config=config)
+    nav = config.plugins.on_nav(get_navigation(files, config), config=config, files=files)
+
+    def items(entries: list[Any]) -> list[Any]:
+        found: list[Any] = []
+        for entry in entries:
+            if isinstance(entry, MkDocsPage):
+                found.append(entry.file.src_uri)
+            elif isinstance(entry, Section):
+                found.append({entry.title: items(entry.children)})
+        return found
+
+    return items(nav.items)
 
 
 def front_matter(page: Page, status: str | None = None) -> str:
@@ -41,7 +87,7 @@ SITE = """\
 site_name: Bench
 theme:
   name: material
-  features: [content.code.copy, content.tabs.link, navigation.indexes, navigation.sections]
+  features: {features}
 markdown_extensions:
   - admonition
   - pymdownx.details
@@ -174,16 +220,18 @@ def make_projects(base: Path, count: int) -> tuple[Path, Path]:
     home = "# Bench\n\nGuides are in the sections.\n"
     tags = "# Tags\n\n<!-- material/tags -->\n"
 
-    with_plugin = base / "with-plugin"
+    # Its own pyproject.toml: the plugin's cache and (absent) run history are inside the project.
+    with_plugin = harness.write_project(base / "with-plugin", golden_paths=str(specs))
     (with_plugin / "docs").mkdir(parents=True)
     (with_plugin / "mkdocs.yml").write_text(
-        SITE.format(plugin=f"  - goldenpath:\n      golden_paths: {specs}\n"), encoding="utf-8"
+        site(f"  - goldenpath:\n      golden_paths: {specs}\n"), encoding="utf-8"
     )
     (with_plugin / "docs" / "index.md").write_text(home, encoding="utf-8")
     (with_plugin / "docs" / "tags.md").write_text(tags, encoding="utf-8")
 
     config = load_config(str(with_plugin / "mkdocs.yml"))
     plugin = config.plugins["goldenpath"]
+    assert isinstance(plugin, GoldenPathPlugin)
     config = plugin.on_config(config) or config  # adds the status styles and descriptions
     plain = base / "plain"
     docs = plain / "docs"
@@ -191,70 +239,71 @@ def make_projects(base: Path, count: int) -> tuple[Path, Path]:
     extra = yaml.safe_dump(
         {"extra": {"status": dict(config.extra["status"])}, "extra_css": list(config.extra_css)}
     )
-    (plain / "mkdocs.yml").write_text(SITE.format(plugin="") + extra, encoding="utf-8")
+    nav = yaml.safe_dump({"nav": plugin_nav(with_plugin)}, sort_keys=False, allow_unicode=True)
+    (plain / "mkdocs.yml").write_text(site("") + extra + nav, encoding="utf-8")
     (docs / "index.md").write_text(home, encoding="utf-8")
     (docs / "tags.md").write_text(tags, encoding="utf-8")
-    states = {}
+    states: dict[str, str] = {}
     for uri, content in plugin.generated_files().items():
         generated = plugin.pages.get(uri)
         if generated is not None:  # the page metadata the plugin sets, as front matter
             states = states or {r.id: r.state for r in plugin.reports}
-            content = front_matter(generated, status=states.get(generated.guide_id)) + content
+            status = states.get(generated.guide_id) if generated.guide_id else None
+            content = front_matter(generated, status=status) + content
         (docs / uri).parent.mkdir(parents=True, exist_ok=True)
         (docs / uri).write_text(content, encoding="utf-8")
     return with_plugin, plain
 
 
-def build_seconds(project: Path) -> float:
-    """CPU seconds (user + system) of one ``mkdocs build``: steadier than wall time on a shared,
-    noisy machine, and the build is single-threaded, so the two agree on a quiet one."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        raise SystemExit(f"mkdocs build failed in {project}:\n{result.stderr}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+def build_variants(with_plugin: Path, plain: Path, count: int, env: dict[str, str]) -> list[harness.Variant]:
+    build = [harness.PYTHON, "-m", "mkdocs", "build", "--strict", "--quiet"]
+
+    def no_cache() -> None:
+        shutil.rmtree(with_plugin / ".goldenpath" / "cache", ignore_errors=True)
+
+    return [
+        harness.Variant(f"plain {count}", build, plain),
+        harness.Variant(f"plugin cold {count}", build, with_plugin, env, before=no_cache),
+        harness.Variant(f"plugin warm {count}", build, with_plugin, env),
+    ]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("counts", nargs="*", type=int, default=[50, 200])
-    parser.add_argument(
-        "--runs",
-        type=int,
-        default=4,
-        help="builds per variant; the first plugin build is cold, the best of the rest counts",
+    argparser = harness.parser(__doc__)
+    argparser.add_argument("--sizes", help="comma-separated guide counts (default 50,200,1000)")
+    args = harness.parse(argparser)
+    sizes = [int(s) for s in (args.sizes or ("10,20" if args.quick else "50,200,1000")).split(",")]
+    report = harness.Report("site_build", args)
+    env = harness.goldenpath_env(args)
+    print(
+        f"sites of {', '.join(map(str, sizes))} guides, {args.rounds} rounds, {harness.describe_source(args)}"
     )
-    args = parser.parse_args()
-    print("CPU seconds of each mkdocs build (best of the runs)")
-    print(f"{'guides':>6}  {'cold s':>7}  {'plugin s':>9}  {'plain s':>8}  {'cold ratio':>10}  {'ratio':>6}")
-    worst = 0.0
-    for count in args.counts:
+    tables = {}
+    for count in sizes:
         with tempfile.TemporaryDirectory(prefix="goldenpath-bench-") as tmp:
             with_plugin, plain = make_projects(Path(tmp), count)
-            # The first build compiles every template; later ones reuse the compiled templates
-            # kept in .goldenpath/cache, as repeated builds and `mkdocs serve` reloads do.
-            shutil.rmtree(with_plugin / ".goldenpath" / "cache", ignore_errors=True)
-            plugin_times, plain_times = [], []
-            for _ in range(args.runs):  # interleaved, so drift in machine load hits both
-                plugin_times.append(build_seconds(with_plugin))
-                plain_times.append(build_seconds(plain))
-            cold, warm, base = plugin_times[0], min(plugin_times[1:] or plugin_times), min(plain_times)
-            ratio = warm / base
-            worst = max(worst, ratio) if count >= 200 else worst
-            print(
-                f"{count:>6}  {cold:>7.2f}  {warm:>9.2f}  {base:>8.2f}  {cold / base:>10.3f}  {ratio:>6.3f}"
-            )
-    print(f"target: ratio <= {TARGET_RATIO} at 200 guides")
-    return 0 if worst <= TARGET_RATIO else 1
+            variants = build_variants(with_plugin, plain, count, env)
+            samples = harness.interleave(variants, args.rounds, warmup=not args.quick)
+        table = report.summary(f"{count} guides", samples, baseline=f"plain {count}")
+        tables[count] = table
+        report.goal(
+            f"plugin cold / plain at {count} (min)", table[f"plugin cold {count}"]["ratio_min"], COLD_GOAL
+        )
+        report.goal(
+            f"plugin warm / plain at {count} (min)", table[f"plugin warm {count}"]["ratio_min"], WARM_GOAL
+        )
+    if len(sizes) > 1:  # by default 200 -> 1000
+        small, large = sizes[-2], sizes[-1]
+        title = f"growth {small} -> {large} guides"
+        print(f"\n{title} (min/min; {large / small:g} is linear in the guides)")
+        rows = []
+        for build in ("plain", "plugin cold", "plugin warm"):
+            growth = tables[large][f"{build} {large}"]["min"] / tables[small][f"{build} {small}"]["min"]
+            rows.append((build, growth))
+            report.figures.setdefault(title, {})[build] = growth
+        harness.print_table(["build", f"{large} / {small}"], rows)
+    return report.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
