@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("goldenpath")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
+"""The version of pyproject.toml (a test keeps them equal): a constant, because reading the
+installed metadata costs ``goldenpath --version`` more than the rest of its start-up."""

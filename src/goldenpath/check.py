@@ -10,7 +10,6 @@ import contextlib
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
 
@@ -58,7 +57,7 @@ class CheckRun:
     def __init__(self, settings: Settings, *, keep: bool = False, history: bool = True) -> None:
         self.settings = settings
         self.keep = keep
-        self.recorder = Recorder(History(settings.history_path) if history else None)
+        self.recorder = Recorder(History.of(settings) if history else None)
         self.results: list[GuideResult] = []
         self.unavailable: SandboxError | None = None
         """Why the sandbox could not start, if it could not."""
@@ -131,6 +130,8 @@ class CheckRun:
         """Run guides in order, or in ``jobs`` threads; on Ctrl-C every guide still cleans up."""
         if self.sandbox() is None or jobs <= 1:
             return [self.run(item, on_event) for item in rendered]
+        from concurrent.futures import ThreadPoolExecutor, wait  # with logging: for --jobs only
+
         cancel = threading.Event()
         lock = threading.Lock()
 

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from goldenpath.errors import Problem, UserError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 
 KUBERNETES_VERSION = "1.32"
 """Kubernetes version that rendered manifests are validated against, unless configured."""
@@ -41,6 +34,11 @@ class Settings:
     """A review older than this makes a guide stale."""
     history: Path = Path(".goldenpath/history.sqlite")
     """SQLite run history, relative to the root."""
+    history_keep_runs: int = 0
+    """Runs of each guide the history keeps, the newest (0: all); the runs a guide's status is
+    decided from are always kept (:mod:`goldenpath.status.retention`)."""
+    history_keep_days: int = 0
+    """Days a guide's runs stay in the history (0: forever); the same runs are always kept."""
     kubernetes_version: str = KUBERNETES_VERSION
     """Kubernetes version that rendered manifests are validated against."""
     sandbox: str = "local"
@@ -77,6 +75,10 @@ class Settings:
         return self.path(self.history)
 
 
+_COUNTS = ("history_keep_runs", "history_keep_days")
+"""Settings that count something: never negative."""
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding a ``pyproject.toml``, else ``start``."""
     start = (start or Path.cwd()).resolve()
@@ -88,6 +90,11 @@ def find_root(start: Path | None = None) -> Path:
 
 def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     """Read settings from ``pyproject.toml``; ``overrides`` (not None) win over the file."""
+    if sys.version_info >= (3, 11):  # loaded with the first settings read: the CLI's parser needs none
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
     root = find_root(root)
     table: dict[str, Any] = {}
     pyproject = root / "pyproject.toml"
@@ -105,6 +112,8 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in fields:
+            import difflib  # for this mistake only
+
             close = difflib.get_close_matches(name, list(fields), n=1)
             hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(fields)
             problems.append(Problem(pyproject, None, f"tool.goldenpath.{key}", "unknown setting", hint))
@@ -120,6 +129,17 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
                     f"tool.goldenpath.{key}",
                     f"expected {type(default).__name__}, got {value!r}",
                     "",
+                )
+            )
+            continue
+        if name in _COUNTS and value < 0:
+            problems.append(
+                Problem(
+                    pyproject,
+                    None,
+                    f"tool.goldenpath.{key}",
+                    f"must be 0 or more, got {value}",
+                    "0 keeps all",
                 )
             )
             continue

@@ -7,6 +7,9 @@ guide is one item whose node id names its spec file and guide id
 whole on one worker. ``--shard K/N`` deselects the guides of the other shards, split as
 ``goldenpath check --shard`` splits them (:mod:`goldenpath.status.shards`). The plugin only
 collects and reports; each guide runs on the one check path, :mod:`goldenpath.check`.
+
+Every pytest process here loads the plugin (each xdist worker too), so its import is light: the
+spec model loads with the first YAML file collected, the check path with the first guide run.
 """
 
 from __future__ import annotations
@@ -16,24 +19,19 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 
 from goldenpath import config as config_mod
-from goldenpath.accept import accept_guide
-from goldenpath.check import CheckRun
 from goldenpath.errors import Problem, SandboxError, UserError
-from goldenpath.render.renderer import RenderedGuide
-from goldenpath.run import runner
-from goldenpath.run.junit import github_annotations, junit_properties, spec_location
-from goldenpath.run.results import GuideResult, describe_failure
 from goldenpath.sandbox import collect_leftovers
-from goldenpath.spec import loader
-from goldenpath.spec.model import SPEC_FILE, Guide
-from goldenpath.status.history import History
-from goldenpath.status.shards import describe, parse_shard, recorded_seconds, shard_of
+
+if TYPE_CHECKING:
+    from goldenpath.check import CheckRun
+    from goldenpath.render.renderer import RenderedGuide
+    from goldenpath.run.results import GuideResult
+    from goldenpath.spec.model import Guide
 
 SUITE_SUFFIX = ".suite.yaml"
 SKIPS_SECTION = "goldenpath: skipped steps"
@@ -41,7 +39,7 @@ ANNOTATIONS_SECTION = "goldenpath: annotations"
 _RESERVED_MARKERS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"})
 
 settings_key = pytest.StashKey[config_mod.Settings]()
-check_run_key = pytest.StashKey[CheckRun]()
+check_run_key: pytest.StashKey[CheckRun] = pytest.StashKey()
 seconds_key = pytest.StashKey[dict[str, float]]()
 shard_line_key = pytest.StashKey[str]()
 _SECONDS_INPUT = "goldenpath_shard_seconds"
@@ -82,6 +80,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _shard_option(text: str) -> tuple[int, int]:
+    from goldenpath.status.shards import parse_shard  # with the run history: for --shard only
+
     try:
         return parse_shard(text)
     except UserError as exc:
@@ -95,7 +95,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in collect_leftovers(_settings(config)):  # of runs that were killed: said, then gone
         print(f"goldenpath: {line}", file=sys.stderr, flush=True)
     # Provision before xdist starts its workers, which inherit the cluster via the environment.
-    _check_run(config).provision()
+    # Only a sandbox with a local cluster has anything to provision (goldenpath.sandbox.provisioned):
+    # for the others this process loads no check path, and a worker loads it for its first guide.
+    if _settings(config).sandbox in config_mod.MANAGED_SANDBOXES:
+        _check_run(config).provision()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -120,6 +123,8 @@ def _check_run(config: pytest.Config) -> CheckRun:
     """One check run per test process: its sandbox, provisioned once; each worker records its own
     guides (the history is safe for concurrent writers)."""
     if check_run_key not in config.stash:
+        from goldenpath.check import CheckRun  # the check path: with the first guide run
+
         history = not config.getoption("no_history")
         config.stash[check_run_key] = CheckRun(_settings(config), history=history)
     return config.stash[check_run_key]
@@ -132,6 +137,9 @@ def _recorded_seconds(config: pytest.Config) -> dict[str, float]:
     if given is not None:
         return dict(given)
     if seconds_key not in config.stash:
+        from goldenpath.status.history import History  # the run history: for --shard only
+        from goldenpath.status.shards import recorded_seconds
+
         config.stash[seconds_key] = recorded_seconds(History(_settings(config).history_path))
     return config.stash[seconds_key]
 
@@ -148,6 +156,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shard = config.getoption("shard")
     if shard is None:
         return
+    from goldenpath.status.shards import describe, shard_of  # see _recorded_seconds
+
     guides = [item.guide.id for item in items if isinstance(item, GuideItem)]
     chosen = set(shard_of(guides, _recorded_seconds(config), shard))
     kept = [i for i in items if not isinstance(i, GuideItem) or i.guide.id in chosen]
@@ -166,6 +176,10 @@ def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.name.endswith(SUITE_SUFFIX):
         return SuiteFile.from_parent(parent, path=file_path)
+    if file_path.suffix not in (".yaml", ".yml"):  # a spec is YAML: other files need no spec model
+        return None
+    from goldenpath.spec.model import SPEC_FILE  # the spec model: with the first YAML file
+
     if file_path.name == SPEC_FILE and _asked_for(parent.config, file_path):
         return GuideFile.from_parent(parent, path=file_path)
     return None
@@ -201,6 +215,8 @@ class SuiteFile(pytest.File):
     """``checks/*.suite.yaml``: ``golden_paths: DIR`` (relative to the file); collects its guides."""
 
     def collect(self) -> Iterator[pytest.Collector]:
+        from goldenpath.spec import loader  # the spec model: with the first suite or spec collected
+
         folder = self._folder()
         try:
             specs = loader.find_specs(folder)
@@ -212,19 +228,14 @@ class SuiteFile(pytest.File):
     def _folder(self) -> Path:
         if self.config.getoption("golden_paths"):
             return _settings(self.config).golden_paths_dir
+        import yaml  # for a suite file only
+
         try:
             data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
+            fix = "write `golden_paths: ../golden_paths`"
             raise CollectProblem(
-                [
-                    Problem(
-                        self.path,
-                        None,
-                        "",
-                        f"cannot read the suite: {exc}",
-                        "write `golden_paths: ../golden_paths`",
-                    )
-                ]
+                [Problem(self.path, None, "", f"cannot read the suite: {exc}", fix)]
             ) from exc
         folder = data.get("golden_paths") if isinstance(data, dict) else None
         if folder is None:
@@ -245,6 +256,8 @@ class GuideFile(pytest.File):
     """A golden-path spec file; its one item is the guide."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from goldenpath.spec import loader  # see SuiteFile.collect
+
         guide, problems = loader.parse_guide(self.path)
         if guide is None or problems:
             raise CollectProblem(problems)
@@ -278,6 +291,9 @@ class GuideItem(pytest.Item):
             self.add_marker(name)
 
     def runtest(self) -> None:
+        from goldenpath.run import runner  # the check path: with the first guide run
+        from goldenpath.run.junit import github_annotations, junit_properties, spec_location
+
         settings = _settings(self.config)
         rendered = runner.prepare(self.guide, settings.kubernetes_version)
         check_run = _check_run(self.config)
@@ -311,6 +327,10 @@ class GuideItem(pytest.Item):
 
     def _accept(self, check_run: CheckRun, rendered: RenderedGuide) -> RenderedGuide:
         """Accept mode: write the blocks the run printed differently; the guide to check again."""
+        from goldenpath.accept import accept_guide  # the spec rewriting: for --accept only
+        from goldenpath.run import runner
+        from goldenpath.spec import loader
+
         acceptance = accept_guide(check_run, rendered)
         if check_run.unavailable is not None:
             raise check_run.unavailable
@@ -329,6 +349,8 @@ class GuideItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         error = excinfo.value
         if isinstance(error, GuideFailed):
+            from goldenpath.run.results import describe_failure  # loaded by the run that failed
+
             settings = _settings(self.config)
             return describe_failure(error.result, self.guide, settings.site_url, settings.root)
         if isinstance(error, UserError):

@@ -88,15 +88,37 @@ def project(tmp_path: Path) -> tuple[config.Settings, Guide]:
     return settings, guide
 
 
-def test_one_query_gives_every_passing_runs_command_time(project: tuple[config.Settings, Guide]) -> None:
+def test_every_passing_runs_command_time(project: tuple[config.Settings, Guide]) -> None:
     settings, guide = project
-    found = trends.command_times(History(settings.history_path), [guide])
+    found = trends.command_times(History(settings.history_path), [guide], last=None)
     assert list(found) == ["svc"]
     runs = found["svc"]
     assert [r.run_id for r in runs] == [f"run-{i:02d}" for i in range(len(COMMANDS))]
     assert [r.command_seconds for r in runs] == pytest.approx(COMMANDS)
     assert runs == tuple(sorted(runs, key=lambda r: r.finished))
     assert trends.command_times(History(settings.root / "none.sqlite"), [guide]) == {}
+
+
+def test_the_trend_reads_only_its_window_of_passes(project: tuple[config.Settings, Guide]) -> None:
+    settings, guide = project
+    everything = trends.command_times(History(settings.history_path), [guide], last=None)["svc"]
+    window = trends.command_times(History(settings.history_path), [guide])["svc"]
+    assert window == everything[-trends.WINDOW :]
+    assert trends.Trend(10.0, window).to_json() == trends.Trend(10.0, everything).to_json()
+
+
+def test_a_pass_that_ran_none_of_the_readers_steps_is_no_time_to_follow(
+    project: tuple[config.Settings, Guide],
+) -> None:
+    settings, guide = project
+    history = History(settings.history_path)
+    newest = START + datetime.timedelta(days=2)
+    other = dataclasses.replace(result(guide, "run-other", newest, 1.0), steps=())
+    history.record(other)
+    window = trends.command_times(history, [guide])["svc"]
+    assert "run-other" not in [r.run_id for r in window]
+    assert [r.run_id for r in window][-1] == f"run-{len(COMMANDS) - 1:02d}"
+    assert len(window) == trends.WINDOW
 
 
 def test_trend_in_the_report_and_its_json(project: tuple[config.Settings, Guide]) -> None:

@@ -1,4 +1,8 @@
-"""``goldenpath check``: the check path with a live display, a summary and failure reports."""
+"""``goldenpath check``: the check path with a live display, a summary and failure reports.
+
+What only some runs use (``--affected``, ``--shard``, ``--junit``, GitHub annotations) loads
+when it is used: a plain check starts with the check path alone.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from goldenpath import config
 from goldenpath.check import CheckRun, exit_code, plan, preflight
 from goldenpath.cli.display import CheckDisplay
 from goldenpath.errors import EXIT_INFRA, EXIT_OK
 from goldenpath.interrupts import sigterm_as_interrupt
-from goldenpath.review.affected import guides_to_check
-from goldenpath.run.junit import github_annotations, write_junit
 from goldenpath.run.results import describe_failure
 from goldenpath.sandbox import collect_leftovers
-from goldenpath.spec import loader
-from goldenpath.status.history import History
-from goldenpath.status.shards import describe, recorded_seconds, shard_of
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def check(
@@ -48,7 +49,10 @@ def check(
     preflight(settings, junit, history)
     for line in collect_leftovers(settings):  # of runs that were killed: said, then gone
         print(f"goldenpath: {line}", file=sys.stderr, flush=True)
-    console = console or Console(highlight=False)
+    if console is None:
+        from rich.console import Console  # see cli.display: rich loads with the display
+
+        console = Console(highlight=False)
     display = CheckDisplay(console, len(rendered), parallel=jobs > 1)
     check_run = CheckRun(settings, keep=keep, history=history)
     try:
@@ -56,6 +60,8 @@ def check(
             check_run.run_all(rendered, display.event, jobs)
     finally:
         if junit is not None:
+            from goldenpath.run.junit import write_junit  # for --junit only
+
             write_junit(
                 check_run.results, {g.id: g for g in guides}, junit, settings.site_url, root=settings.root
             )
@@ -74,6 +80,8 @@ def check(
             report = describe_failure(result, by_id[result.guide_id], settings.site_url, settings.root)
             console.print(report, markup=False, soft_wrap=True)
     if os.environ.get("GITHUB_ACTIONS") == "true":
+        from goldenpath.run.junit import github_annotations  # on GitHub Actions only
+
         for line in github_annotations(check_run.results, by_id, settings.root):
             print(line, flush=True)
     for error in check_run.errors:
@@ -101,6 +109,8 @@ def check_command(
     ``accept``, accept mode (:mod:`goldenpath.cli.accept`) instead of a plain check.
     """
     if affected and base is not None:
+        from goldenpath.review.affected import guides_to_check  # git and the change's review: --affected only
+
         names = guides_to_check(base, golden_paths, names)
         if not names:
             print(f"no guides affected by the changes since {base}: nothing to check")
@@ -111,6 +121,8 @@ def check_command(
             if junit is not None:  # a matrix job uploads its report whether or not it ran a guide
                 settings = config.load_settings(golden_paths=golden_paths, sandbox=sandbox_name)
                 preflight(settings, junit, history=False)
+                from goldenpath.run.junit import write_junit  # as in check()
+
                 write_junit([], {}, junit, settings.site_url, root=settings.root)
             return EXIT_OK
     if accept:
@@ -122,6 +134,11 @@ def check_command(
 
 def _shard(names: Sequence[str], golden_paths: Path | None, shard: tuple[int, int]) -> list[str]:
     """The guides of this shard of the selected ones (every guide when none is named), said."""
+    # The split reads the run history: --shard only.
+    from goldenpath.spec import loader
+    from goldenpath.status.history import History
+    from goldenpath.status.shards import describe, recorded_seconds, shard_of
+
     settings = config.load_settings(golden_paths=golden_paths)
     selected = [g.id for g in loader.load_guides(settings.golden_paths_dir, only=names)]
     chosen = shard_of(selected, recorded_seconds(History(settings.history_path)), shard)

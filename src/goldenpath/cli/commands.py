@@ -2,6 +2,8 @@
 ``build`` and ``serve``; ``check`` and ``schedule`` have modules of their own.
 
 Each returns the command's exit code and raises :mod:`goldenpath.errors` for the CLI to report.
+Each imports what it uses, so one command does not load the others' modules (the site's MkDocs,
+the lint rules, the cluster sandboxes).
 """
 
 from __future__ import annotations
@@ -15,14 +17,6 @@ from pathlib import Path
 from goldenpath import config
 from goldenpath.config import MANAGED_SANDBOXES
 from goldenpath.errors import EXIT_BAD_INPUT, UserError
-from goldenpath.lint.report import report as lint_report
-from goldenpath.lint.report import spec_problems
-from goldenpath.render.scaffold import scaffold
-from goldenpath.sandbox import collect_leftovers, kwok, realnode
-from goldenpath.site.build import build_site, serve_site
-from goldenpath.spec import loader, params
-from goldenpath.spec.schema import SCHEMA_PATH, guide_ids, json_schema
-from goldenpath.status import reports
 
 
 def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
@@ -31,6 +25,10 @@ def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
     Prints every problem and finding with ``file:line``; returns 2 on an error (or, with
     ``strict``, a warning), else 0. See :mod:`goldenpath.lint`.
     """
+    # The command's own modules (see the module's docstring), here and below.
+    from goldenpath.lint.report import report as lint_report
+    from goldenpath.lint.report import spec_problems
+
     settings = config.load_settings(golden_paths=golden_paths)
     guides, problems = spec_problems(settings.golden_paths_dir, settings.kubernetes_version)
     return lint_report(settings, guides, problems, strict=strict)
@@ -38,6 +36,10 @@ def lint(golden_paths: Path | None = None, strict: bool = False) -> int:
 
 def new(template: str, dest: Path, assignments: Sequence[str], golden_paths: Path | None = None) -> int:
     """Scaffold the files of one golden path into ``dest`` with parameter values."""
+    # The command's own modules.
+    from goldenpath.render.scaffold import scaffold
+    from goldenpath.spec import loader, params
+
     settings = config.load_settings(golden_paths=golden_paths)
     (guide,) = loader.load_guides(settings.golden_paths_dir, only=[template])
     values = params.parse_assignments(assignments, guide)
@@ -67,6 +69,8 @@ def import_page(file: Path, guide_id: str | None = None, golden_paths: Path | No
 def schema(output: Path | None = None, golden_paths: Path | None = None) -> int:
     """Print or write the JSON Schema of the spec format, as the site publishes it: its ``$id`` from
     ``site_url``, the ids of the guides (of ``golden_paths``) as completion examples."""
+    from goldenpath.spec.schema import SCHEMA_PATH, guide_ids, json_schema  # the command's own
+
     settings = config.load_settings(golden_paths=golden_paths)
     if not settings.site_url:
         print(
@@ -88,6 +92,9 @@ def sandbox(action: str, sandbox_name: str, golden_paths: Path | None = None) ->
     sandbox, outside a check. For real-node, a node left by a run that died is collected first,
     one line per thing removed. ``golden_paths`` is accepted like every command's and ignored:
     the cluster is the same for any folder of guides."""
+    # The command's own modules.
+    from goldenpath.sandbox import collect_leftovers, kwok, realnode
+
     if sandbox_name not in MANAGED_SANDBOXES:
         raise UserError(
             f"'goldenpath sandbox {action}' manages the {' and '.join(MANAGED_SANDBOXES)} sandboxes; "
@@ -126,6 +133,8 @@ def status(
     golden_paths: Path | None = None,
 ) -> int:
     """``goldenpath status``: every guide's status; 1 when any is in a ``fail_on`` state."""
+    from goldenpath.status import reports  # the command's own
+
     settings = config.load_settings(golden_paths=golden_paths)
     found = reports.collect_reports(settings)
     shown = [r for r in found if r.state in only] if only else found
@@ -145,6 +154,8 @@ def build(
 ) -> int:
     """``goldenpath build``: the site with every guide's status (of ``golden_paths`` when given, over
     mkdocs.yml and pyproject.toml), strict by default."""
+    from goldenpath.site.build import build_site  # the command's own
+
     built = build_site(config_file, strict=strict, site_dir=site_dir, golden_paths=golden_paths)
     print(f"site built in {built}")
     return 0
@@ -155,5 +166,7 @@ def serve(
 ) -> int:
     """``goldenpath serve``: the site with live reload, until Ctrl-C; a broken spec shows on the
     pages and in the terminal instead of stopping it."""
+    from goldenpath.site.build import serve_site  # the command's own
+
     serve_site(config_file, dev_addr=dev_addr, golden_paths=golden_paths)
     return 0

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from goldenpath.node import collect, start, tools
+from goldenpath.node import collect, tools
 from goldenpath.node.config import NodeConfig, NodeInfo, state_dir
 from goldenpath.node.errors import NodeError
 from goldenpath.node.state import STATE_FILE, HostState, StateFile
@@ -121,6 +121,8 @@ class RealNode:
 
     def up(self, config: NodeConfig) -> NodeInfo:
         """Start the node for ``config``'s cluster, or share the one that runs for it."""
+        from goldenpath.node import start  # the start sequence (images, daemons) loads to start
+
         with self.locked():
             found = self.state()
             if found is not None and found.running():

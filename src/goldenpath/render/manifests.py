@@ -9,15 +9,16 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
-from kubernetes_validate import utils as kv
-from referencing import Registry, Resource
 
 from goldenpath import config
 from goldenpath.spec.convert import pure_python_yaml_error
+
+if TYPE_CHECKING:
+    import jsonschema
+    from referencing import Registry
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -55,6 +56,9 @@ def _node_lines(node: yaml.Node, prefix: tuple[Any, ...], out: dict[tuple[Any, .
 
 @functools.cache  # listing the bundled versions costs ~2 ms a call
 def _schema_dir(version: str, strict: bool) -> str:
+    # The schemas and jsonschema load with the first manifest validated, not with the renderer.
+    from kubernetes_validate import utils as kv
+
     wanted = kv.major_minor(version.lstrip("v"))
     known = [v for v in kv.all_versions() if _as_tuple(kv.major_minor(v)) <= _as_tuple(wanted)]
     chosen = known[-1] if known else kv.all_versions()[0]
@@ -67,12 +71,21 @@ def _as_tuple(version: str) -> tuple[int, ...]:
 
 @functools.cache
 def _definitions(schema_dir: str) -> Registry:
+    # See _schema_dir.
+    from kubernetes_validate import utils as kv
+    from referencing import Registry, Resource
+
     contents = kv.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", schema_dir)
     return Resource.from_contents(contents) @ Registry()
 
 
 @functools.cache
 def _validator(schema_dir: str, kind: str, api_version: str) -> jsonschema.Validator | None:
+    # See _schema_dir.
+    import jsonschema
+    from kubernetes_validate import utils as kv
+    from referencing import Resource
+
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     name = f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json"
     try:

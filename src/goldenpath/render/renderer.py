@@ -234,12 +234,15 @@ class _Renderer:
         )
 
     def _expect(self, expect: Expect, path: str) -> Expect:
+        contains = tuple(self.text(t, f"{path}.contains") for t in expect.contains)
+        not_contains = tuple(self.text(t, f"{path}.notContains") for t in expect.not_contains)
+        output = None if expect.output is None else self.text(expect.output, f"{path}.output")
+        files = tuple(self.text(t, f"{path}.files") for t in expect.files)
+        written = (expect.contains, expect.not_contains, expect.output, expect.files)
+        if (contains, not_contains, output, files) == written:
+            return expect  # nothing to fill in (most steps): no copy
         return dataclasses.replace(
-            expect,
-            contains=tuple(self.text(t, f"{path}.contains") for t in expect.contains),
-            not_contains=tuple(self.text(t, f"{path}.notContains") for t in expect.not_contains),
-            output=None if expect.output is None else self.text(expect.output, f"{path}.output"),
-            files=tuple(self.text(t, f"{path}.files") for t in expect.files),
+            expect, contains=contains, not_contains=not_contains, output=output, files=files
         )
 
     def _file(self, step: Step, path: str) -> RenderedFile | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -34,9 +33,8 @@ class Background:
         """Start ``command`` with the shell's exported variables and working directory."""
         script = log.with_suffix(".sh")
         script.write_text(command + "\n", encoding="utf-8")
-        state = log.with_suffix(".state")  # its own copy: the shell replaces its state files
-        if shell.state.exists():
-            shutil.copyfile(shell.state, state)
+        state = log.with_suffix(".state")  # the shell's state as it is now
+        shell.save_state(state)
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 session.contained(

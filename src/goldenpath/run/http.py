@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import urllib.error
 import urllib.parse
-import urllib.request
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -13,6 +11,10 @@ def request(
     method: str, url: str, headers: dict[str, str], body: str | None, timeout: float
 ) -> tuple[int, str, str | None]:
     """Status, body text and an error description (None when an answer came back)."""
+    # urllib.request brings http.client, ssl and email: loaded by the first HTTP call only.
+    import urllib.error
+    import urllib.request
+
     data = None if body is None else body.encode()
     call = urllib.request.Request(url, data=data, headers=headers, method=method)
     host = urllib.parse.urlsplit(url).hostname or ""

@@ -257,7 +257,7 @@ class _GuideRun:
         )
 
     def _mask(self, text: str) -> str:
-        return mask(text, self.secrets)
+        return mask(text, self.secrets) if self.secrets else text  # most guides have no secret
 
     # prerequisites --------------------------------------------------------------------------
 

@@ -16,13 +16,15 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from goldenpath.errors import SandboxError
-from goldenpath.render.renderer import RenderedGuide, RenderedStep
 from goldenpath.sandbox.containment import RunGroup
 from goldenpath.sandbox.records import RunRecord
 from goldenpath.sandbox.workspace import bash_version, remove_tree, scratch_folder
+
+if TYPE_CHECKING:  # annotations: the run history reads results (and their coverage) without Jinja2
+    from goldenpath.render.renderer import RenderedGuide, RenderedStep
 
 ENV_ALLOW: tuple[str, ...] = (
     "PATH",

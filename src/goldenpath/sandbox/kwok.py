@@ -21,19 +21,19 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from goldenpath import host
 from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.host import stop_pid_files
-from goldenpath.node import RealNode
-from goldenpath.node import cluster as node_cluster
-from goldenpath.node.config import node_ca
 from goldenpath.node.errors import NodeError
-from goldenpath.render.renderer import RenderedGuide, RenderedStep
 from goldenpath.sandbox import standins
 from goldenpath.sandbox.base import Session, StepCoverage
 from goldenpath.sandbox.kubernetes import Kubectl, KubernetesSandbox, wait_for_deleted_namespaces
+
+if TYPE_CHECKING:
+    from goldenpath.render.renderer import RenderedGuide, RenderedStep
 
 BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl", "etcd")
 SHARED_NAME = "goldenpath"
@@ -126,6 +126,10 @@ class KwokCtl:
         can call a kubelet, kwok manages only the fake nodes, and those are tainted so that
         ordinary pods go to the real node.
         """
+        # The real node's modules load to make a cluster, not with this module (see collect_leftovers).
+        from goldenpath.node import cluster as node_cluster
+        from goldenpath.node.config import node_ca
+
         if self.cluster_dir(name).exists() and self.get(name) is None:
             self.delete(name)
         versions = _versions(self.settings)
@@ -259,6 +263,8 @@ def collect_dead_clusters(settings: Settings, keep: str | None = None) -> list[s
     """Remove the ephemeral clusters of check runs that died, except those kept with ``--keep``
     (and ``keep``); one line per cluster removed. The cluster of a real node is spared: the node
     goes first, by the real-node sandbox's own collection."""
+    from goldenpath.node import RealNode  # the real node's modules: for its state file, here only
+
     spared = {keep}
     with contextlib.suppress(NodeError):
         node = RealNode(sandbox_dir(settings)).state()

@@ -10,12 +10,15 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from goldenpath.errors import SandboxError
 from goldenpath.host import free_port, stop_group
-from goldenpath.render.renderer import RenderedGuide, RenderedStep
 from goldenpath.sandbox.base import Session
 from goldenpath.sandbox.kubernetes import Kubectl
+
+if TYPE_CHECKING:  # annotations (see sandbox.kubernetes)
+    from goldenpath.render.renderer import RenderedGuide, RenderedStep
 
 ROUTE_SETTLE = 3.0
 """Seconds kwok may take to see a new ClusterPortForward; a tunnel opened sooner finds no route."""

@@ -34,27 +34,42 @@ def placeholders(guide: Guide) -> dict[str, str]:
     return {name: capture.placeholder for name, (capture, _) in captures(guide).items()}
 
 
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _text_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a model class that can hold a spec's texts (not its captures)."""
+    if cls not in _TEXT_FIELDS:
+        _TEXT_FIELDS[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if f.name != "capture" and not f.metadata.get("internal")
+        )
+    return _TEXT_FIELDS[cls]
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            if field.name != "capture" and not field.metadata.get("internal"):
-                yield from _strings(getattr(value, field.name))
     elif isinstance(value, tuple):
         for item in value:
             yield from _strings(item)
     elif isinstance(value, Mapping):
         for item in value.values():
             yield from _strings(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for name in _text_fields(type(value)):
+            yield from _strings(getattr(value, name))
+
+
+_TAG = re.compile(r"\{[{%](.*?)[}%]\}", re.S)
 
 
 def uses(step: Step, names: Iterator[str] | list[str] | set[str]) -> list[str]:
     """The captured names the step's texts refer to inside ``{{ }}`` or ``{% %}``."""
-    tags = " ".join(
-        tag for text in _strings(step) if "{" in text for tag in re.findall(r"\{[{%](.*?)[}%]\}", text, re.S)
-    )
-    return [name for name in names if re.search(rf"\b{re.escape(name)}\b", tags)]
+    wanted = list(names)
+    if not wanted:  # most guides capture nothing: no need to read the step's texts
+        return []
+    tags = " ".join(tag for text in _strings(step) if "{" in text for tag in _TAG.findall(text))
+    return [name for name in wanted if re.search(rf"\b{re.escape(name)}\b", tags)]
 
 
 def problems(guide: Guide) -> list[Hint]:

@@ -42,6 +42,46 @@ def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@functools.cache
+def _yaml_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    """The fields a user sets in YAML, by their YAML key (read once per class, not per value)."""
+    return {model.yaml_key(f.name): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+
+
+@functools.cache
+def _required_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(YAML key, field name) of the fields a spec must set, in their order."""
+    return tuple((key, f.name) for key, f in _yaml_fields(cls).items() if _is_required(f))
+
+
+@functools.cache
+def _internal_fields(cls: type) -> frozenset[str]:
+    """The fields the loader fills in, never read from YAML."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("internal"))
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@functools.cache
+def _shape(hint: Any) -> tuple[str, tuple[Any, ...]]:
+    """How a type hint converts (dataclass, union, literal, sequence, mapping or scalar) and its
+    arguments, worked out once per hint."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return "dataclass", args
+    if origin in (typing.Union, types.UnionType):
+        return "union", args
+    if origin is Literal:
+        return "literal", args
+    if origin is tuple:
+        return "sequence", args
+    if origin in (Mapping, dict):
+        return "mapping", args
+    return "scalar", args
+
+
 _TYPE_NAMES = {
     str: "text",
     int: "an integer",
@@ -82,18 +122,16 @@ class _Converter:
 
     def convert(self, node: yaml.Node, hint: Any, path: str) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
-        origin = typing.get_origin(hint)
-        args = typing.get_args(hint)
-
-        if dataclasses.is_dataclass(hint):
+        kind, args = _shape(hint)
+        if kind == "dataclass":
             return self._dataclass(node, typing.cast(type, hint), path)
-        if origin in (typing.Union, types.UnionType):
+        if kind == "union":
             return self._union(node, args, path)
-        if origin is Literal:
+        if kind == "literal":
             return self._literal(node, args, path)
-        if origin is tuple:
+        if kind == "sequence":
             return self._sequence(node, args[0], path)
-        if origin in (Mapping, dict):
+        if kind == "mapping":
             return self._mapping(node, args[1], path)
         return self._scalar(node, hint, path)
 
@@ -152,9 +190,7 @@ class _Converter:
             self.problem(node, path, f"expected a mapping for {where}, got {self._kind(node)}")
             return None
         hints = _type_hints(cls)
-        fields = {
-            model.yaml_key(f.name): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")
-        }
+        fields = _yaml_fields(cls)
         values: dict[str, Any] = {}
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -176,12 +212,15 @@ class _Converter:
             if len(self.problems) == known or _is_required(spec_field):
                 values[spec_field.name] = value
             # else: a bad optional value keeps its default, so the object is still checked as a whole
-        for key, spec_field in fields.items():
-            if _is_required(spec_field) and spec_field.name not in values:
+        required = _required_fields(cls)
+        for key, name in required:
+            if name not in values:
                 child = f"{path}.{key}" if path else key
                 self.problem(node, child, f"missing required key '{key}'", f"add '{key}:' to {where}")
-        if any(_is_required(f) and values.get(f.name) is None for f in fields.values()):
+        if any(values.get(name) is None for _, name in required):
             return None  # a required value is missing or bad: already reported
+        if "line" in _internal_fields(cls):  # where it is in the spec, for reports
+            values["line"] = node.start_mark.line + 1
         return cls(**values)
 
     def _check_constraints(
@@ -214,6 +253,8 @@ class _Converter:
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, path, f"expected a single value, got {self._kind(node)}")
             return _MISSING
+        if node.tag == _STR_TAG:
+            return node.value  # what the constructor makes of a string, without its dispatch
         try:
             return self.loader.construct_object(node)
         except (yaml.YAMLError, ValueError) as exc:

@@ -54,13 +54,8 @@ def _build(file: Path, text: str | None) -> tuple[Guide | None, list[Problem]]:
     guide, lines, problems = convert_document(file, text, Guide)
     if guide is None:
         return None, problems
-    steps = tuple(
-        dataclasses.replace(s, line=lines.get(f"spec.steps[{i}]", 0)) for i, s in enumerate(guide.spec.steps)
-    )
-    cleanup = tuple(
-        dataclasses.replace(s, line=lines.get(f"spec.cleanup[{i}]", 0))
-        for i, s in enumerate(guide.spec.cleanup)
-    )
+    steps = _with_lines(guide.spec.steps, lines, "spec.steps")
+    cleanup = _with_lines(guide.spec.cleanup, lines, "spec.cleanup")
     guide = dataclasses.replace(
         guide,
         spec=dataclasses.replace(guide.spec, steps=steps, cleanup=cleanup),
@@ -68,6 +63,15 @@ def _build(file: Path, text: str | None) -> tuple[Guide | None, list[Problem]]:
         lines=lines,
     )
     return guide, problems
+
+
+def _with_lines(steps: tuple[Step, ...], lines: dict[str, int], path: str) -> tuple[Step, ...]:
+    """Each step with the line of the spec entry at its index (the converter gave it its own
+    line: the same, unless a step before it did not convert)."""
+    return tuple(
+        s if s.line == (line := lines.get(f"{path}[{i}]", 0)) else dataclasses.replace(s, line=line)
+        for i, s in enumerate(steps)
+    )
 
 
 def _check_guide(guide: Guide) -> list[Problem]:

@@ -115,7 +115,8 @@ def evaluate(
     settings: Settings,
     now: datetime.datetime | None = None,
 ) -> Status:
-    """The guide's status from its runs (newest first) and its current content hash."""
+    """The guide's status from its runs (newest first) and its current content hash: every run, or
+    only those it is decided from (:meth:`.History.deciding_runs`), give the same status."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     conclusive = [r for r in runs if r.outcome in _CONCLUSIVE]
     last_error = runs[0] if runs and runs[0].outcome not in _CONCLUSIVE else None

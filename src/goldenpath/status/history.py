@@ -2,6 +2,10 @@
 
 One transaction per guide result, WAL journal and a busy timeout: several writers (xdist workers,
 a scheduler and a CLI) can record at once, and a run killed mid-way never damages earlier runs.
+Each call opens its own connection and closes it, and the last connection to close checkpoints
+the WAL into the file and removes it: once no process has the history open (a check, a merge has
+ended), a copy of ``history.sqlite`` alone holds every run, as CI copies and hashes it. The file
+format and the indexed look-ups are in :mod:`.schema`, what is kept in :mod:`.retention`.
 """
 
 from __future__ import annotations
@@ -10,72 +14,24 @@ import datetime
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from goldenpath.config import Settings
 from goldenpath.errors import SandboxError
 from goldenpath.run.results import Coverage, GuideResult
+from goldenpath.status import schema
+from goldenpath.status.retention import KEEP_ALL, Retention, prune
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT NOT NULL,
-    guide_id TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    started TEXT NOT NULL,
-    finished TEXT NOT NULL,
-    sandbox TEXT NOT NULL,
-    sandbox_versions TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    failed_step TEXT,
-    failed_title TEXT,
-    failed_number INTEGER,
-    message TEXT NOT NULL,
-    leaks TEXT NOT NULL,
-    steps_real INTEGER,
-    steps_simulated INTEGER,
-    steps_skipped INTEGER,
-    failed_expected TEXT,
-    failed_output TEXT,
-    failed_exit_code INTEGER,
-    PRIMARY KEY (run_id, guide_id)
-);
-CREATE INDEX IF NOT EXISTS runs_by_guide ON runs (guide_id, finished);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id TEXT NOT NULL,
-    guide_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    step_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    section TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    duration REAL NOT NULL,
-    message TEXT NOT NULL,
-    coverage TEXT,
-    PRIMARY KEY (run_id, guide_id, position)
-);
-"""
-_ADDED_COLUMNS = {
-    "runs": (
-        "steps_real INTEGER",
-        "steps_simulated INTEGER",
-        "steps_skipped INTEGER",
-        "failed_expected TEXT",
-        "failed_output TEXT",
-        "failed_exit_code INTEGER",
-    ),
-    "steps": ("coverage TEXT",),
-}
-"""Columns added since the first history format; older files gain them (NULL: not recorded)."""
-_RUN_COLUMNS = (
-    "run_id, guide_id, outcome, started, finished, sandbox, sandbox_versions, content_hash, "
-    "failed_step, failed_title, failed_number, message, leaks, steps_real, steps_simulated, steps_skipped, "
-    "failed_expected, failed_output, failed_exit_code"
-)
 EXCERPT_LINES = 12
 """Lines of the failing step's expected-versus-actual and output kept for the page."""
-_STEP_COLUMNS = "run_id, guide_id, position, step_id, title, section, outcome, duration, message, coverage"
+_RUN_COLUMNS = schema.RUN_COLUMNS
+_STEPS_OF_RUN = (
+    "SELECT step_id, title, section, outcome, duration, message, coverage FROM steps "
+    "WHERE run_id = ? AND guide_id = ? ORDER BY position"
+)
 
 
 @dataclass(frozen=True)
@@ -121,8 +77,15 @@ class StepRecord:
 class History:
     """The run history of a project; cheap to open, safe to share between processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention: Retention = KEEP_ALL) -> None:
         self.path = path
+        self.retention = retention
+        """What :meth:`record` keeps of the recorded guide's earlier runs (default: all)."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> History:
+        """The project's history (``history``), keeping what its ``history_keep_*`` settings say."""
+        return cls(settings.history_path, Retention.of(settings))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -135,8 +98,7 @@ class History:
             conn.execute("PRAGMA busy_timeout = 30000")
             _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
-            _retry_locked(lambda: conn.executescript(_SCHEMA))
-            _retry_locked(lambda: _add_columns(conn))
+            _retry_locked(lambda: schema.upgrade(conn))
             yield conn
         except sqlite3.DatabaseError as exc:
             raise SandboxError(f"run history {self.path} is unusable: {exc}") from exc
@@ -144,58 +106,22 @@ class History:
             conn.close()
 
     def record(self, result: GuideResult) -> None:
-        """Store one guide run atomically: either all of it is recorded or none."""
-        problem = result.problem
-        coverage = result.coverage
-        row = (
-            result.run_id,
-            result.guide_id,
-            result.outcome,
-            result.started.isoformat(),
-            result.finished.isoformat(),
-            result.sandbox,
-            json.dumps(dict(result.sandbox_versions)),
-            result.content_hash,
-            problem.step_id if problem else None,
-            problem.title if problem else None,
-            problem.number if problem else None,
-            problem.message if problem else "",
-            json.dumps(list(result.leaks)),
-            coverage.real,
-            coverage.simulated,
-            coverage.skipped,
-            _excerpt(problem.expected) if problem else None,
-            _excerpt(problem.stdout + problem.stderr) if problem else None,
-            problem.exit_code if problem else None,
-        )
-        steps = [
-            (
-                result.run_id,
-                result.guide_id,
-                i,
-                s.step_id,
-                s.title,
-                s.section,
-                s.outcome,
-                s.duration,
-                s.message,
-                s.coverage,
-            )
-            for i, s in enumerate(result.steps)
-        ]
+        """Store one guide run atomically: either all of it is recorded or none. The same
+        transaction drops the guide's runs that :attr:`retention` lets go."""
+        self.record_all([result])
+
+    def record_all(self, results: Iterable[GuideResult]) -> None:
+        """Store guide runs in one transaction, as :meth:`record` stores one (bulk imports)."""
+        rows = [_rows(result) for result in results]
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute(
-                    f"INSERT OR REPLACE INTO runs ({_RUN_COLUMNS}) VALUES ({_marks(_RUN_COLUMNS)})", row
-                )
-                conn.execute(
-                    "DELETE FROM steps WHERE run_id = ? AND guide_id = ?", (result.run_id, result.guide_id)
-                )
-                conn.executemany(
-                    f"INSERT INTO steps ({_STEP_COLUMNS}) VALUES ({_marks(_STEP_COLUMNS)})", steps
-                )
+                for run, steps in rows:
+                    conn.execute(schema.INSERT_RUN, run)
+                    conn.execute("DELETE FROM steps WHERE run_id = ? AND guide_id = ?", run[:2])
+                    conn.executemany(schema.INSERT_STEP, steps)
+                prune(conn, [str(run[1]) for run, _ in rows], self.retention)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -227,41 +153,90 @@ class History:
             by_guide.setdefault(run.guide_id, []).append(run)
         return by_guide
 
+    def deciding_runs(self, guide_ids: Sequence[str] | None = None) -> dict[str, list[RunRecord]]:
+        """Per guide (the given ones, else every guide of the history), the runs its status is
+        decided from (:data:`.schema.DECIDING`), newest first: a few index seeks per guide,
+        however many runs the history holds. Guides without a run are left out."""
+        if not self.path.exists():
+            return {}
+        query, params = schema.deciding_runs(guide_ids)
+        by_guide: dict[str, list[RunRecord]] = {}
+        with self._connect() as conn:
+            for row in conn.execute(query, params):
+                run = _record(row)
+                by_guide.setdefault(run.guide_id, []).append(run)
+        return by_guide
+
     def steps(self, runs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[StepRecord]]:
         """The steps of each (run id, guide id), in the order they ran; one connection for all."""
         keys = list(dict.fromkeys(runs))
         if not keys or not self.path.exists():
             return {}
-        found: dict[tuple[str, str], list[StepRecord]] = {key: [] for key in keys}
-        query = (
-            "SELECT step_id, title, section, outcome, duration, message, coverage FROM steps "
-            "WHERE run_id = ? AND guide_id = ? ORDER BY position"
-        )
+        found: dict[tuple[str, str], list[StepRecord]] = {}
         with self._connect() as conn:
             for key in keys:
                 found[key] = [
                     StepRecord(
                         str(a), str(b), str(c), str(d), float(e), str(f), None if g is None else str(g)
                     )
-                    for a, b, c, d, e, f, g in conn.execute(query, key)
+                    for a, b, c, d, e, f, g in conn.execute(_STEPS_OF_RUN, key)
                 ]
         return found
 
-    def step_durations(self) -> dict[str, dict[str, float]]:
-        """Per guide, per step, the duration in the guide's latest passing run."""
+    def step_durations(self, guide_ids: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+        """Per guide (the given ones, else every guide of the history), per step, the duration in
+        the guide's latest passing run; one index seek per guide."""
         if not self.path.exists():
             return {}
-        query = """
-            SELECT s.guide_id, s.step_id, s.duration FROM steps s
-            JOIN (SELECT guide_id, run_id, MAX(finished) FROM runs WHERE outcome = 'passed'
-                  GROUP BY guide_id) latest
-              ON s.guide_id = latest.guide_id AND s.run_id = latest.run_id
-        """
+        query, params = schema.latest_pass_steps(guide_ids)
         durations: dict[str, dict[str, float]] = {}
         with self._connect() as conn:
-            for guide_id, step_id, duration in conn.execute(query):
+            for guide_id, step_id, duration in conn.execute(query, params):
                 durations.setdefault(guide_id, {})[step_id] = duration
         return durations
+
+
+def _rows(result: GuideResult) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+    """The row of a guide result in ``runs`` and its rows in ``steps``."""
+    problem = result.problem
+    coverage = result.coverage
+    run: tuple[object, ...] = (
+        result.run_id,
+        result.guide_id,
+        result.outcome,
+        result.started.isoformat(),
+        result.finished.isoformat(),
+        result.sandbox,
+        json.dumps(dict(result.sandbox_versions)),
+        result.content_hash,
+        problem.step_id if problem else None,
+        problem.title if problem else None,
+        problem.number if problem else None,
+        problem.message if problem else "",
+        json.dumps(list(result.leaks)),
+        coverage.real,
+        coverage.simulated,
+        coverage.skipped,
+        _excerpt(problem.expected) if problem else None,
+        _excerpt(problem.stdout + problem.stderr) if problem else None,
+        problem.exit_code if problem else None,
+    )
+    steps: list[tuple[object, ...]] = [
+        (
+            result.run_id,
+            result.guide_id,
+            i,
+            s.step_id,
+            s.title,
+            s.section,
+            s.outcome,
+            s.duration,
+            s.message,
+            s.coverage,
+        )
+        for i, s in enumerate(result.steps)
+    ]
+    return run, steps
 
 
 def _record(row: tuple[object, ...]) -> RunRecord:
@@ -321,20 +296,6 @@ def _excerpt(text: str) -> str:
         start = max(0, changed[0] - 2) if changed else len(lines) - EXCERPT_LINES
         lines = lines[start : start + EXCERPT_LINES]
     return "\n".join(lines)
-
-
-def _marks(columns: str) -> str:
-    """One ``?`` placeholder per column of a comma-separated column list."""
-    return ",".join("?" * len(columns.split(",")))
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Give a history written by an older goldenpath the columns added since."""
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        for column in columns:
-            if column.split()[0] not in present:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def _retry_locked(action: object) -> object:

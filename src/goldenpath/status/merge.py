@@ -4,8 +4,9 @@ Every run of every source is copied with its steps into the target, unless the t
 holds that run (same run id and guide id): merging is idempotent, and merging overlapping files
 keeps each run once. A source is read through ``ATTACH`` and never written; a source recorded by
 an older goldenpath reads as if upgraded (the columns added since are NULL, as
-``history._add_columns`` makes them). Each source is merged in one transaction: a merge that
-fails part-way leaves the target with whole sources only.
+``schema.add_columns`` makes them). Each source is merged in one transaction: a merge that
+fails part-way leaves the target with whole sources only. The same transaction drops the runs
+the target's retention lets go (:mod:`.retention`) of the guides that gained runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from goldenpath.errors import Problem, UserError
-from goldenpath.status.history import _RUN_COLUMNS, _STEP_COLUMNS, History, _retry_locked
+from goldenpath.status import schema
+from goldenpath.status.history import History, _retry_locked
+from goldenpath.status.retention import KEEP_ALL, Retention, prune
 
 _ALIAS = "incoming"
 """The schema name a source is attached under."""
@@ -32,16 +35,20 @@ class Merged:
     """Runs copied into the target."""
     present: int
     """Runs of the sources the target already held (or an earlier source of the merge gave it)."""
+    removed: int = 0
+    """Older runs of the target the retention settings let go."""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"merged {self.new} new run(s) from {self.files} file(s) into {self.target} "
             f"({self.present} already there)"
         )
+        return text + (f"; removed {self.removed} old run(s) (history_keep_*)" if self.removed else "")
 
 
-def merge(sources: Sequence[Path], target: Path) -> Merged:
-    """Copy every run and its steps from each source into ``target`` (created if missing).
+def merge(sources: Sequence[Path], target: Path, retention: Retention = KEEP_ALL) -> Merged:
+    """Copy every run and its steps from each source into ``target`` (created if missing), then
+    drop the target's runs that ``retention`` lets go (never those a status is decided from).
 
     A source that is missing, is the target, or is not a run history raises :class:`UserError`
     (before anything is written, for the first two); a target that cannot be written raises
@@ -55,32 +62,35 @@ def merge(sources: Sequence[Path], target: Path) -> Merged:
             problems.append(Problem(source, None, "", "is the target itself", "merge other files into it"))
     if problems:
         raise UserError(problems)
-    new = present = 0
+    new = present = removed = 0
     with History(target)._connect() as conn:
         for source in sources:
-            added, total = _merge_one(conn, source)
+            added, total, dropped = _merge_one(conn, source, retention)
             new += added
             present += total - added
-    return Merged(target, len(sources), new, present)
+            removed += dropped
+    return Merged(target, len(sources), new, present, removed)
 
 
-def _merge_one(conn: sqlite3.Connection, source: Path) -> tuple[int, int]:
-    """Merge one attached source in one transaction: (runs added, runs in the source)."""
+def _merge_one(conn: sqlite3.Connection, source: Path, retention: Retention) -> tuple[int, int, int]:
+    """Merge one attached source in one transaction: (runs added, runs in the source, runs removed)."""
     try:
         conn.execute(f"ATTACH DATABASE ? AS {_ALIAS}", (str(source),))
     except sqlite3.Error as exc:
         raise _not_a_history(source, exc) from exc
     try:
         try:
-            runs = _select_list(conn, "runs", _RUN_COLUMNS)
-            steps = _select_list(conn, "steps", _STEP_COLUMNS)
+            runs = _select_list(conn, "runs", schema.RUN_COLUMNS)
+            steps = _select_list(conn, "steps", schema.STEP_COLUMNS)
         except sqlite3.Error as exc:
             raise _not_a_history(source, exc) from exc
 
-        def write() -> tuple[int, int]:
+        def write() -> tuple[int, int, int]:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                counts = _copy(conn, runs, steps)
+                added, total = _copy(conn, runs, steps)
+                grown = [row[0] for row in conn.execute("SELECT DISTINCT guide_id FROM temp.merging")]
+                counts = added, total, prune(conn, grown, retention)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -110,9 +120,11 @@ def _copy(conn: sqlite3.Connection, runs: str, steps: str) -> tuple[int, int]:
     )
     # Steps left without their run (never written so) would mix with the copied ones.
     conn.execute(f"DELETE FROM main.steps WHERE {_NEW_RUNS}")
-    conn.execute(f"INSERT INTO main.runs ({_RUN_COLUMNS}) SELECT {runs} FROM {_ALIAS}.runs WHERE {_NEW_RUNS}")
     conn.execute(
-        f"INSERT INTO main.steps ({_STEP_COLUMNS}) SELECT {steps} FROM {_ALIAS}.steps WHERE {_NEW_RUNS}"
+        f"INSERT INTO main.runs ({schema.RUN_COLUMNS}) SELECT {runs} FROM {_ALIAS}.runs WHERE {_NEW_RUNS}"
+    )
+    conn.execute(
+        f"INSERT INTO main.steps ({schema.STEP_COLUMNS}) SELECT {steps} FROM {_ALIAS}.steps WHERE {_NEW_RUNS}"
     )
     (added,) = conn.execute("SELECT COUNT(*) FROM temp.merging").fetchone()
     (total,) = conn.execute(f"SELECT COUNT(*) FROM {_ALIAS}.runs").fetchone()

@@ -29,8 +29,6 @@ from goldenpath.status.freshness import STATES, State, Status, sandbox_label
 from goldenpath.status.history import History, RunRecord, StepRecord
 from goldenpath.status.trends import RunTime, Trend
 
-FORMATS = ("table", "json", "markdown")
-"""What ``goldenpath status --format`` prints."""
 SEVERITY: Mapping[str, int] = {"broken": 0, "stale": 1, "partial": 2, "unverified": 3, "verified": 4}
 """Order of reports: what needs attention first."""
 
@@ -218,17 +216,21 @@ def collect_reports(
     now = now or datetime.datetime.now(datetime.timezone.utc)
     guides = loader.load_guides(settings.golden_paths_dir) if guides is None else guides
     history = history or History(settings.history_path)
-    runs = history.latest_runs() if use_history else {}
+    # Only the runs that decide each status: index seeks per guide, however long the history.
+    runs = history.deciding_runs([g.id for g in guides]) if use_history else {}
     hashes = {g.id: loader.content_hash(g) for g in guides}
     statuses = freshness.evaluate_all(guides, runs, hashes, settings, now)
-    durations = history.step_durations() if use_history else {}
     run_times = trends.command_times(history, guides) if use_history else {}
     passes = {g.id: statuses[g.id].last_pass for g in guides}
-    steps = (
-        history.steps((run.run_id, guide_id) for guide_id, run in passes.items() if run)
-        if use_history
-        else {}
-    )
+    # The newest pass gives the step durations; the pass a status names may be an older full one.
+    newest = {guide_id: next((r for r in rs if r.outcome == "passed"), None) for guide_id, rs in runs.items()}
+    wanted = [(run.run_id, guide_id) for found in (passes, newest) for guide_id, run in found.items() if run]
+    steps = history.steps(wanted) if use_history else {}
+    durations = {
+        guide_id: {s.step_id: s.duration for s in steps[run.run_id, guide_id]}
+        for guide_id, run in newest.items()
+        if run
+    }
     reports = []
     for guide in guides:
         last_pass = passes[guide.id]

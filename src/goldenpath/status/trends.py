@@ -15,28 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from goldenpath.spec.model import Guide
+from goldenpath.status import schema
 from goldenpath.status.history import History
 from goldenpath.status.timing import format_span, shown_steps, total_minutes
 
 WINDOW = 10
 """Passing runs the trend shows."""
 BARS = "▁▂▃▄▅▆▇█"
-
-# The history does not record whether a step was hidden, so the steps that count (the visible
-# steps of each guide's current spec) come in as one JSON parameter: [[guide id, step id], ...].
-_QUERY = """
-    WITH shown AS (
-        SELECT json_extract(value, '$[0]') AS guide_id, json_extract(value, '$[1]') AS step_id
-        FROM json_each(?)
-    )
-    SELECT r.guide_id, r.run_id, r.finished, SUM(s.duration)
-    FROM runs r
-    JOIN steps s ON s.run_id = r.run_id AND s.guide_id = r.guide_id AND s.section = 'steps'
-    JOIN shown v ON v.guide_id = s.guide_id AND v.step_id = s.step_id
-    WHERE r.outcome = 'passed'
-    GROUP BY r.guide_id, r.run_id
-    ORDER BY r.guide_id, r.finished, r.run_id
-"""
 
 
 @dataclass(frozen=True)
@@ -48,19 +33,30 @@ class RunTime:
     command_seconds: float
 
 
-def command_times(history: History, guides: Iterable[Guide]) -> dict[str, tuple[RunTime, ...]]:
-    """Per guide, the command time of each of its passing runs, oldest to newest, in one query."""
-    shown = [[g.id, s.id] for g in guides for s in shown_steps(g)]
+def command_times(
+    history: History, guides: Iterable[Guide], last: int | None = WINDOW
+) -> dict[str, tuple[RunTime, ...]]:
+    """Per guide, the command time of its ``last`` passing runs (None: of all), oldest to newest.
+
+    The history does not record whether a step was hidden, so the steps that count are the visible
+    steps of each guide's current spec; a pass that ran none of them is left out. One indexed
+    query per guide reads its newest passes only, however long its history.
+    """
+    shown = {g.id: ids for g in guides if (ids := [s.id for s in shown_steps(g)])}
     if not shown or not history.path.exists():
         return {}
-    found: dict[str, list[RunTime]] = {}
+    found: dict[str, tuple[RunTime, ...]] = {}
     # The history's own connection: the same timeouts, schema upgrade and error messages.
     with history._connect() as conn:
-        for guide_id, run_id, finished, seconds in conn.execute(_QUERY, (json.dumps(shown),)):
-            found.setdefault(str(guide_id), []).append(
+        for guide_id, step_ids in shown.items():
+            params = {"guide": guide_id, "steps": json.dumps(step_ids), "last": -1 if last is None else last}
+            newest_first = [
                 RunTime(str(run_id), datetime.datetime.fromisoformat(str(finished)), float(seconds))
-            )
-    return {guide_id: tuple(runs) for guide_id, runs in found.items()}
+                for run_id, finished, seconds in conn.execute(schema.PASS_WINDOW, params)
+            ]
+            if newest_first:
+                found[guide_id] = tuple(reversed(newest_first))
+    return found
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -79,7 +75,7 @@ class Trend:
 
     reading_seconds: float
     runs: tuple[RunTime, ...] = ()
-    """Every passing run, oldest to newest."""
+    """Passing runs, oldest to newest: at least the last :data:`WINDOW`, or all there are."""
 
     @property
     def window(self) -> tuple[RunTime, ...]:
