@@ -85,7 +85,13 @@ def loaded_modules(code: str, args: Sequence[str], cwd: Path, tmp_path: Path) ->
     done = subprocess.run(
         [sys.executable, "-c", _RECORD + code, *args],
         cwd=cwd,
-        env={**os.environ, "LOADED_MODULES": str(record)},
+        # A sandbox folder where no cluster was ever made: the leftovers of dead clusters are
+        # collected, and their modules loaded, only where one was (see collect_leftovers).
+        env={
+            **os.environ,
+            "LOADED_MODULES": str(record),
+            "GOLDENPATH_SANDBOX_DIR": str(tmp_path / "sandbox"),
+        },
         capture_output=True,
         text=True,
         timeout=120,
