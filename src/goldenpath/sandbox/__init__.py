@@ -5,8 +5,9 @@
 ``real-node`` (that cluster with a real node and a registry stand-in, :mod:`.realnode`), all on
 the interface of :mod:`.base`.
 
-Each sandbox's module loads when that sandbox is chosen: a check on the local sandbox never
-imports the cluster sandboxes (or the real node's modules beneath them).
+Each sandbox's module loads when that sandbox is chosen: a check on the local sandbox imports
+the cluster sandboxes (and the real node's modules beneath them) only where one of them made a
+cluster, to collect what a dead run left of it.
 """
 
 from __future__ import annotations

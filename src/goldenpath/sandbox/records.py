@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from goldenpath.host import pid_alive, start_time, sweep
-from goldenpath.node import podman
 from goldenpath.sandbox import containment
 from goldenpath.sandbox.workspace import remove_tree
 
@@ -120,6 +119,8 @@ def collect_dead_runs() -> list[str]:
 
 
 def _remove(record: RunRecord) -> list[str]:
+    from goldenpath.node import podman  # for a dead run's store only: every sandbox's run imports this module
+
     origin = f"left by run {record.run_id} of {record.guide_id} (pid {record.pid}, which died)"
     lines: list[str] = []
     if record.cgroup:
