@@ -255,6 +255,8 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
             nav.items.append(status_file.page)
             nav.pages.append(status_file.page)
             added = True
+        stages = {uri: page.stage or "" for uri, page in self.pages.items() if page.guide_id}
+        titles = {uri: page.title for uri, page in self.pages.items() if page.guide_id}
         for guide_type, pages in by_type.items():
             title = self.section_titles.get(guide_type, guide_type)
             section = navigation.find_section(nav.items, f"{guide_type}/index.md")
@@ -267,10 +269,6 @@ class GoldenPathPlugin(BasePlugin[GoldenPathConfig]):  # type: ignore[no-untyped
                 nav.items.append(section)
                 nav.pages.extend(pages)
                 added = True
-        stages = {uri: page.stage or "" for uri, page in self.pages.items() if page.guide_id}
-        titles = {uri: page.title for uri, page in self.pages.items() if page.guide_id}
-        for guide_type in by_type:
-            section = navigation.find_section(nav.items, f"{guide_type}/index.md")
             if section is not None and navigation.group_section(
                 section, stages, titles, self.config.nav_group_size
             ):

@@ -76,7 +76,8 @@ def group_section(section: Section, stages: Mapping[str, str], titles: Mapping[s
     guides = [c for c in section.children if isinstance(c, MkDocsPage) and c.file.src_uri in stages]
     if size < 1 or len(guides) <= size:
         return False
-    kept: list[Any] = [c for c in section.children if not any(c is g for g in guides)]
+    grouped = {id(page) for page in guides}
+    kept: list[Any] = [c for c in section.children if id(c) not in grouped]
     by_stage: dict[str, list[tuple[str, MkDocsPage]]] = {}
     for page in guides:
         uri = page.file.src_uri
