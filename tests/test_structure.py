@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("goldenpath.sandbox",),
     ("goldenpath.run",),
     ("goldenpath.status",),
-    ("goldenpath.check", "goldenpath.accept", "goldenpath.lint", "goldenpath.importer"),
+    ("goldenpath.check", "goldenpath.accept", "goldenpath.lint", "goldenpath.importer", "goldenpath.follow"),
     ("goldenpath.site", "goldenpath.review"),
     ("goldenpath.cli", "goldenpath.pytest_plugin"),
 )

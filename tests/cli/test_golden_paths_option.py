@@ -84,6 +84,11 @@ RUNS: dict[str, Run] = {
     ),
     "lint": Run(("lint",), frozenset({0}), "as is"),
     "new": Run(("new", "hello-world", "{tmp}/scaffolded"), frozenset({0}), "the defaults of every parameter"),
+    "follow": Run(
+        ("follow", "hello-world", "--yes", "--from", "run-tests"),
+        frozenset({1}),
+        "without asking, from step 3: it runs the copy's tests, which fail since steps 1-2 made none",
+    ),
     "status": Run(("status", "--format", "json"), frozenset({0}), "as is; the history is the copy's own"),
     "build": Run(("build", "--site-dir", "{tmp}/site"), frozenset({0}), "as is, strict"),
     "serve": Run(
@@ -198,6 +203,7 @@ def test_every_command_of_the_readme_takes_golden_paths(tmp_path: Path) -> None:
     assert (tmp_path / "scaffolded").is_dir()
     status = {r["guide"]: r for r in json.loads(results["status"].stdout)}
     assert status["hello-world"]["title"] == TITLE
+    assert f"== {TITLE} " in results["follow"].stdout
     assert status["hello-world"]["last_run"] is not None  # the check's run, in the copy's history
     page = tmp_path / "site" / "getting-started" / "hello-world" / "index.html"
     assert TITLE in page.read_text(encoding="utf-8")

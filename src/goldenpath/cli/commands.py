@@ -1,5 +1,5 @@
 """The command functions behind ``goldenpath lint``, ``new``, ``schema``, ``sandbox``, ``status``,
-``build`` and ``serve``; ``check`` and ``schedule`` have modules of their own.
+``build``, ``serve`` and ``follow``; ``check`` and ``schedule`` have modules of their own.
 
 Each returns the command's exit code and raises :mod:`goldenpath.errors` for the CLI to report.
 Each imports what it uses, so one command does not load the others' modules (the site's MkDocs,
@@ -8,6 +8,7 @@ the lint rules, the cluster sandboxes).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -170,3 +171,60 @@ def serve(
 
     serve_site(config_file, dev_addr=dev_addr, golden_paths=golden_paths)
     return 0
+
+
+def follow(
+    guide: str,
+    assignments: Sequence[str] = (),
+    start: str | None = None,
+    yes: bool = False,
+    keep_running: bool = False,
+    cleanup: bool = False,
+    golden_paths: Path | None = None,
+) -> int:
+    """``goldenpath follow``: one guide, step by step, in this terminal, folder and environment.
+
+    Exit codes: 0 every step passed (or was done and checked); 1 a step failed or the reader
+    stopped early; 2 bad input; 3 a step needs a cluster or image builder this machine lacks;
+    130 Ctrl-C.
+    """
+    from goldenpath.follow.guided import Follow  # the command's own modules
+    from goldenpath.follow.machine import ReaderMachine
+    from goldenpath.follow.terminal import Terminal
+    from goldenpath.render import renderer
+    from goldenpath.spec import loader, params
+
+    settings = config.load_settings(golden_paths=golden_paths)
+    (spec,) = loader.load_guides(settings.golden_paths_dir, only=[guide])
+    values = params.page_values(spec, params.parse_assignments(assignments, spec))
+    term = Terminal()
+    secrets: dict[str, str] = {}
+    for param in spec.spec.parameters:
+        if not param.secret:
+            continue
+        given = param.name in values and values[param.name] != params.placeholder(param)
+        value = str(values[param.name]) if given else os.environ.get(param.env_var)
+        if value is None:
+            value = term.read(
+                f"{param.name} ({param.description.strip()}; not shown as you type): ", secret=True
+            )
+        secrets[param.name] = values[param.name] = value
+    rendered = renderer.render_guide(spec, values, secrets, kubernetes_version=settings.kubernetes_version)
+    ids = [n.guide for n in spec.spec.next_steps if n.guide]
+    titles: dict[str, str] = {}
+    if ids:
+        # a broken next guide: its id stands in for its title (lint reports it)
+        with contextlib.suppress(UserError):
+            titles = {g.id: g.metadata.title for g in loader.load_guides(settings.golden_paths_dir, only=ids)}
+    machine = ReaderMachine(Path.cwd())
+    return Follow(
+        rendered,
+        machine,
+        term,
+        start=start,
+        assume_yes=yes,
+        keep_running=keep_running,
+        cleanup=cleanup,
+        site_url=settings.site_url,
+        titles=titles,
+    ).run()

@@ -9,89 +9,53 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from goldenpath import __version__
-
-Subparsers = Any  # argparse's _SubParsersAction is private
-FORMATS = ("table", "json", "markdown")
-"""What ``goldenpath status --format`` prints (:func:`goldenpath.status.reports.print_report`)."""
-BASE_HELP = "revision to compare the working tree with, e.g. origin/main"
-
-
-def _command(
-    sub: Subparsers, name: str, run: str, help: str, golden_paths: bool = True
-) -> argparse.ArgumentParser:
-    """A subcommand that calls ``run`` (``module:function``) with its options as keyword arguments."""
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
-    parser.set_defaults(run=run)
-    if golden_paths:
-        parser.add_argument(
-            "--golden-paths",
-            metavar="DIR",
-            type=Path,
-            help="folder of golden paths (default: golden_paths, or [tool.goldenpath] golden_paths)",
-        )
-    return parser
-
-
-def _states(text: str) -> tuple[str, ...]:
-    # The status modules load the run history's: only when the option is given.
-    from goldenpath.errors import UserError
-    from goldenpath.status.freshness import parse_states
-
-    try:
-        return parse_states(text)
-    except UserError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _shard(text: str) -> tuple[int, int]:
-    # As _states: only when the option is given.
-    from goldenpath.errors import UserError
-    from goldenpath.status.shards import parse_shard
-
-    try:
-        return parse_shard(text)
-    except UserError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
+from goldenpath.cli.options import (
+    BASE_HELP,
+    FORMATS,
+    Subparsers,
+    assignments,
+    command,
+    positive,
+    shard,
+    states,
+)
 
 
 def _lint(sub: Subparsers) -> None:
-    lint = _command(
+    lint = command(
         sub, "lint", "goldenpath.cli.commands:lint", "validate specs, templates and manifests without running"
     )
     lint.add_argument("--strict", action="store_true", help="fail on warnings of the lint rules too")
 
 
 def _new(sub: Subparsers) -> None:
-    new = _command(
+    new = command(
         sub, "new", "goldenpath.cli.commands:new", "scaffold the files of a golden path with your parameters"
     )
     new.add_argument("template", metavar="TEMPLATE", help="guide id, e.g. hello-world")
     new.add_argument("dest", metavar="DEST", type=Path, help="folder to write the files into")
-    new.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="a parameter value; repeat for several",
+    assignments(new)
+
+
+def _follow(sub: Subparsers) -> None:
+    follow = command(
+        sub,
+        "follow",
+        "goldenpath.cli.commands:follow",
+        "follow a guide step by step in this terminal and folder, each step checked as you go",
     )
+    follow.add_argument("guide", metavar="GUIDE", help="guide id, e.g. hello-world")
+    assignments(follow)
+    follow.add_argument("--from", dest="start", metavar="STEP", help="start at this step (id or number)")
+    follow.add_argument("--yes", "-y", action="store_true", help="run every step without asking")
+    follow.add_argument("--keep-running", action="store_true", help="leave background processes running")
+    follow.add_argument("--cleanup", action="store_true", help="run the guide's clean-up at the end")
 
 
 def _import(sub: Subparsers) -> None:
-    page = _command(
+    page = command(
         sub,
         "import",
         "goldenpath.cli.commands:import_page",
@@ -104,7 +68,7 @@ def _import(sub: Subparsers) -> None:
 
 
 def _schema(sub: Subparsers) -> None:
-    schema = _command(
+    schema = command(
         sub,
         "schema",
         "goldenpath.cli.commands:schema",
@@ -126,7 +90,7 @@ def _check_usage(args: argparse.Namespace) -> str:
 def _check(sub: Subparsers) -> None:
     from goldenpath.config import SANDBOX_NAMES  # with the subcommand (see the module's docstring)
 
-    check = _command(sub, "check", "goldenpath.cli.check:check_command", "run guides end to end in a sandbox")
+    check = command(sub, "check", "goldenpath.cli.check:check_command", "run guides end to end in a sandbox")
     check.add_argument("names", metavar="GUIDE", nargs="*", help="guide ids (default: all)")
     check.add_argument(
         "--sandbox",
@@ -136,7 +100,7 @@ def _check(sub: Subparsers) -> None:
     )
     check.add_argument("--junit", metavar="FILE", type=Path, help="write a JUnit XML report")
     check.add_argument(
-        "--jobs", "-j", metavar="N", type=_positive, default=1, help="run N guides in parallel (default: 1)"
+        "--jobs", "-j", metavar="N", type=positive, default=1, help="run N guides in parallel (default: 1)"
     )
     check.add_argument(
         "--keep",
@@ -148,7 +112,7 @@ def _check(sub: Subparsers) -> None:
     )
     check.add_argument("--base", metavar="REV", help="with --affected: the revision to compare with")
     check.add_argument(
-        "--shard", metavar="K/N", type=_shard, help="run only shard K of N, balanced by recorded durations"
+        "--shard", metavar="K/N", type=shard, help="run only shard K of N, balanced by recorded durations"
     )
     check.add_argument(
         "--no-history",
@@ -169,7 +133,7 @@ def _check(sub: Subparsers) -> None:
 def _sandbox(sub: Subparsers) -> None:
     from goldenpath.config import MANAGED_SANDBOXES  # as in _check
 
-    box = _command(
+    box = command(
         sub,
         "sandbox",
         "goldenpath.cli.commands:sandbox",
@@ -197,7 +161,7 @@ def _history(sub: Subparsers) -> None:
     history = sub.add_parser("history", help="work with run history files", description="run history files")
     # dest "command" again: main() drops it, so only merge's own options reach its function.
     actions = history.add_subparsers(dest="command", required=True, metavar="ACTION")
-    merge = _command(
+    merge = command(
         actions,
         "merge",
         "goldenpath.cli.history:merge",
@@ -215,7 +179,7 @@ def _history(sub: Subparsers) -> None:
 
 
 def _status(sub: Subparsers) -> None:
-    status = _command(
+    status = command(
         sub,
         "status",
         "goldenpath.cli.commands:status",
@@ -231,21 +195,21 @@ def _status(sub: Subparsers) -> None:
     status.add_argument(
         "--fail-on",
         metavar="STATES",
-        type=_states,
+        type=states,
         default=(),
         help="exit 1 when any guide is in one of these states, e.g. broken,stale",
     )
     status.add_argument(
         "--only",
         metavar="STATES",
-        type=_states,
+        type=states,
         default=(),
         help="list only guides in these states, e.g. broken,stale",
     )
 
 
 def _build(sub: Subparsers) -> None:
-    build = _command(
+    build = command(
         sub,
         "build",
         "goldenpath.cli.commands:build",
@@ -264,7 +228,7 @@ def _build(sub: Subparsers) -> None:
 
 
 def _serve(sub: Subparsers) -> None:
-    serve = _command(
+    serve = command(
         sub,
         "serve",
         "goldenpath.cli.commands:serve",
@@ -279,7 +243,7 @@ def _serve(sub: Subparsers) -> None:
 def _schedule(sub: Subparsers) -> None:
     from goldenpath.config import SANDBOX_NAMES  # as in _check
 
-    schedule = _command(
+    schedule = command(
         sub,
         "schedule",
         "goldenpath.cli.schedule:run_schedule",
@@ -300,7 +264,7 @@ def _schedule(sub: Subparsers) -> None:
 
 
 def _affected(sub: Subparsers) -> None:
-    affected = _command(
+    affected = command(
         sub,
         "affected",
         "goldenpath.review.affected:affected_command",
@@ -311,7 +275,7 @@ def _affected(sub: Subparsers) -> None:
 
 
 def _review(sub: Subparsers) -> None:
-    review = _command(
+    review = command(
         sub,
         "review",
         "goldenpath.review.comment:review_command",
@@ -346,7 +310,7 @@ def _review(sub: Subparsers) -> None:
 
 
 def _owners(sub: Subparsers) -> None:
-    owners = _command(
+    owners = command(
         sub, "owners", "goldenpath.review.owners:owners_command", "write the guides' owners into CODEOWNERS"
     )
     owners.add_argument(
@@ -358,6 +322,7 @@ COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     # the spec format without running anything
     "lint": _lint,
     "new": _new,
+    "follow": _follow,
     "import": _import,
     "schema": _schema,
     # running guides

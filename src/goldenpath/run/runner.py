@@ -91,7 +91,7 @@ def run_guide(
     try:
         versions = sandbox.versions()
         with sandbox.open(GuideRun(guide.id, run_id, secret_env)) as session:
-            run = _GuideRun(rendered, session, run_id, emit, Watch(cancel), accept)
+            run = StepRunner(rendered, session, run_id, emit, Watch(cancel), accept)
             try:
                 run.run()
             except KeyboardInterrupt:
@@ -125,9 +125,6 @@ def run_guide(
     return result
 
 
-# --- one guide run ------------------------------------------------------------------------------
-
-
 def _sandbox_error(rendered: RenderedGuide, exc: SandboxError) -> StepResult:
     return sandbox_step("sandbox", "open the sandbox", mask(str(exc), rendered.secrets.values()))
 
@@ -152,7 +149,9 @@ def unavailable(rendered: RenderedGuide, sandbox_name: str, exc: SandboxError) -
     )
 
 
-class _GuideRun:
+class StepRunner:
+    """A guide's steps in a session: all (``run``) or one at a time (``step``: ``goldenpath follow``)."""
+
     def __init__(
         self,
         rendered: RenderedGuide,
@@ -186,7 +185,7 @@ class _GuideRun:
                 return
             started_steps = True
             for index, step in enumerate(self.rendered.steps):
-                result = self._step(step)
+                result = self.step(step)
                 if result.outcome not in ("passed", "skipped"):
                     self._not_run(self.rendered.steps[index + 1 :], f"not run: {result.label} did not pass")
                     break
@@ -200,7 +199,7 @@ class _GuideRun:
 
     def _cleanup(self) -> None:
         for step in self.rendered.cleanup:
-            self._step(step)
+            self.step(step)
 
     def close(self) -> list[str]:
         """Stop background processes and the shell; return what had to be stopped as leftovers."""
@@ -289,7 +288,7 @@ class _GuideRun:
 
     # steps ----------------------------------------------------------------------------------
 
-    def _step(self, step: RenderedStep) -> StepResult:
+    def step(self, step: RenderedStep) -> StepResult:
         self.emit(Event("step-started", self.guide.id, step.id, step.title, step.number, step.section))
         start = time.monotonic()
         coverage, skip_reason = self.session.sandbox.coverage(step.step.requires)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -33,6 +34,8 @@ SHARED_NAME = "goldenpath-real-node"
 ENV_KUBECONFIG = "GOLDENPATH_REAL_NODE_KUBECONFIG"
 """Set for child processes (pytest-xdist workers) so they use the cluster their parent started."""
 PREFIX = "goldenpath-node"
+READER_STORE = "reader-containers"
+"""The podman store of the reader's ``docker`` (:func:`reader_env`), in the cluster's folder."""
 FLAVOUR = kwok.Flavour(SHARED_NAME, ENV_KUBECONFIG, PREFIX, real_node=True)
 _POD_IMAGES = (
     "jsonpath={range .items[*]}{range .spec.initContainers[*]}{.image}{'\\n'}{end}"
@@ -226,6 +229,31 @@ def real_node_factory(settings: Settings) -> RealNodeSandbox:
     return RealNodeSandbox(str(shared.kubeconfig), settings)
 
 
+def reader_env(settings: Settings, cluster: kwok.Cluster, path: str = "$PATH") -> dict[str, str]:
+    """What a reader's own shell needs to follow a guide on ``cluster`` (``goldenpath follow``):
+    its ``KUBECONFIG``, and ``docker``/``podman`` wrappers in front of ``path`` that push to the
+    registry stand-in, with a podman store of their own beside the cluster."""
+    info = RealNode(kwok.sandbox_dir(settings)).running(cluster.name)
+    if info is None:
+        raise SandboxError(f"the real node of cluster {cluster.name} is not running")
+    root = cluster.workdir / READER_STORE
+    env = podman.prepare(
+        root, platform_registry=info.platform_registry, registry_address=info.registry, path=path
+    )
+    return {"KUBECONFIG": str(cluster.kubeconfig), **env}
+
+
+def forget_reader(settings: Settings, cluster: kwok.Cluster) -> list[str]:
+    """Remove what :func:`reader_env` made: the reader's podman store and the images it named."""
+    root = cluster.workdir / READER_STORE
+    if not root.exists():
+        return []
+    sandbox = RealNodeSandbox(str(cluster.kubeconfig), settings)
+    names = podman.named_images(root, sandbox.info.platform_registry)
+    leaks = podman.cleanup(root, None)
+    return leaks + sandbox._forget_images(names)
+
+
 def up(settings: Settings) -> list[str]:
     """``goldenpath sandbox up --sandbox real-node``: the shared cluster and its node, started
     (or found running) for checks to use until :func:`down`."""
@@ -237,11 +265,15 @@ def up(settings: Settings) -> list[str]:
         cluster = kwokctl.get(SHARED_NAME) or kwokctl.create(SHARED_NAME, real_node=True)
         info = node.up(node_config(settings, cluster, owner_pid=None))
     state = "was already running" if info.shared else "is up"
+    exports = reader_env(settings, cluster)
+    path = exports.pop("PATH")
     return [
         *lines,
         f"cluster {cluster.name} with the real node {info.node_name} {state}; "
         "checks with --sandbox real-node use it",
-        f"export KUBECONFIG={cluster.kubeconfig}",
+        "to follow a guide on it ('goldenpath follow'), paste into your shell:",
+        *(f"export {name}={shlex.quote(value)}" for name, value in exports.items()),
+        f'export PATH="{path}"',
     ]
 
 
@@ -252,6 +284,11 @@ def down(settings: Settings) -> list[str]:
     kwokctl = kwok.KwokCtl(settings)
     with node.locked():
         lines = collect_dead(settings, node, report=lambda _line: None)
+        # the reader's images go while the node still runs: the registry and containerd hold them
+        shared_dir = kwokctl.cluster_dir(SHARED_NAME)
+        shared = kwok.Cluster(SHARED_NAME, shared_dir / "kubeconfig.yaml", shared_dir)
+        with contextlib.suppress(SandboxError):
+            lines += [f"removed for the reader's docker: {line}" for line in forget_reader(settings, shared)]
         state = node.state()
         if state is not None and state.owner is not None and state.running():
             lines.append(f"the real node of cluster {state.cluster} belongs to a running check: left running")
