@@ -76,9 +76,17 @@ def show(
 
 
 def _applied(passed: list[Done]) -> Iterator[tuple[str, str, str]]:
-    """Kubernetes objects of the manifests this session wrote that a passed step applied."""
-    commands = [shlex.split(d.step.run) for d in passed if d.step.run is not None and "apply" in d.step.run]
-    applied = {word for words in commands for word in words}
+    """Kubernetes objects of the manifests this session wrote that a passed step applied (or
+    created) and no later passed step deleted, in the order the steps ran."""
+    applied: set[str] = set()
+    for done in passed:
+        if done.step.run is None:
+            continue
+        words = shlex.split(done.step.run)
+        if "delete" in words:
+            applied -= set(words)
+        elif "apply" in words or "create" in words:
+            applied |= set(words)
     for done in passed:
         file = done.step.file
         if file is None or not file.is_manifest or file.path not in applied:
